@@ -1,0 +1,22 @@
+"""hybridnet: the Gluon programming model on NumPy 2 + Numba (CPU) and CuPy + Numba-CUDA (GPU).
+
+``import hybridnet as mx`` runs MXNet 1.x Gluon code. Importing compiles no kernel.
+"""
+import os as _os
+
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see kernels/cpu/threading.py
+
+__version__ = "0.1.0"
+
+from . import errors, dtypes  # noqa: E402,F401
+from .errors import HybridNetError, MXNetError  # noqa: E402,F401
+from .device import (Context, Device, cpu, cpu_pinned, current_context, current_device, gpu,  # noqa: E402,F401
+                     num_gpus)
+from . import device as context  # noqa: E402,F401  (mx.context.num_gpus())
+from . import ops  # noqa: E402,F401
+from . import autograd  # noqa: E402,F401
+from . import nd  # noqa: E402,F401
+from .nd import NDArray  # noqa: E402,F401
+
+ndarray = nd
+base = errors

@@ -1,0 +1,78 @@
+"""CPU ufuncs generated from each elementwise op's ``scalar`` formula.
+
+One real NumPy ufunc per (op, dtype, serial|parallel), compiled by ``numba.vectorize`` on first use
+and cached on disk. Scalar attributes (``_plus_scalar``'s ``scalar``, ``clip``'s bounds) are extra
+ufunc inputs cast to the array dtype (legacy nd: a scalar takes the array's dtype). float16 is computed
+in float32 and rounded on store (Numba cannot do half arithmetic on the CPU).
+"""
+import numpy as np
+
+from ..formula import prepare
+from .threading import PARALLEL_MIN_SIZE
+
+__all__ = ["make_elementwise_kernel", "build_ufunc"]
+
+_F32 = np.dtype(np.float32)
+_F16 = np.dtype(np.float16)
+
+
+def _numba_type(dt):
+    import numba
+    return numba.from_dtype(dt)
+
+
+def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
+    """Compile ``fn`` (a scalar formula of ``n_args`` scalars) to a NumPy ufunc for ``dtype``."""
+    import numba
+    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=True)(h))
+    t = _numba_type(dtype)
+    ot = _numba_type(out_dtype or dtype)
+    sig = ot(*([t] * n_args))
+    target = "parallel" if parallel else "cpu"
+    return numba.vectorize([sig], target=target, cache=True, nopython=True)(fn)
+
+
+def make_elementwise_kernel(op):
+    """Kernel ``k(*arrays, out=None, **attrs)`` for an elementwise op, built from ``op.scalar``."""
+    cache = {}
+    n_in = len(op.inputs)
+    sattrs = op.scalar_attrs
+    n_args = n_in + len(sattrs)
+    fn = op.scalar
+
+    def get(dt, parallel):
+        key = (dt, parallel)
+        uf = cache.get(key)
+        if uf is None:
+            uf = cache[key] = build_ufunc(fn, n_args, dt, parallel)
+        return uf
+
+    if sattrs:
+        def kernel(*xs, out=None, **attrs):
+            dt = xs[0].dtype
+            cdt = _F32 if dt == _F16 else dt
+            extra = [cdt.type(attrs[a]) for a in sattrs]
+            big = xs[0].size >= PARALLEL_MIN_SIZE
+            if cdt is not dt:
+                r = get(cdt, big)(*[x.astype(cdt) for x in xs], *extra).astype(dt)
+                if out is not None:
+                    out[...] = r
+                    return out
+                return r
+            r = get(dt, big)(*xs, *extra, out=out)
+            return r if type(r) is np.ndarray else np.asarray(r)
+    else:
+        def kernel(*xs, out=None, **attrs):
+            dt = xs[0].dtype
+            big = max(x.size for x in xs) >= PARALLEL_MIN_SIZE if n_in > 1 else xs[0].size >= PARALLEL_MIN_SIZE
+            if dt == _F16:
+                r = get(_F32, big)(*[x.astype(_F32) for x in xs]).astype(dt)
+                if out is not None:
+                    out[...] = r
+                    return out
+                return r
+            r = get(dt, big)(*xs, out=out)
+            return r if type(r) is np.ndarray else np.asarray(r)
+    kernel.__name__ = f"cpu_{op.name}"
+    kernel._ufunc_for = get
+    return kernel

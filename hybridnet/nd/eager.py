@@ -1,0 +1,86 @@
+"""``EagerTrace``: validate, run the kernel now, and hand the call to the tape when recording."""
+import numpy as np
+
+from ..device import resolve
+from ..errors import DeviceError, DTypeError, HybridNetError
+from ..kernels import backend, kernel_for
+from ..ops.opdef import Pattern
+from ..ops.check import op_error
+from ..ops.trace_base import Trace, set_eager
+from ..autograd import tape
+from .ndarray import NDArray
+
+__all__ = ["EagerTrace"]
+
+_FAST = (Pattern.ELEMWISE, Pattern.BROADCAST)
+
+
+class EagerTrace(Trace):
+    def wrap(self, data, device):
+        return NDArray(data, device)
+
+    def zeros(self, shape, dtype, device):
+        return NDArray(backend.xp_for(device).zeros(shape, dtype), device)
+
+    def ones(self, shape, dtype, device):
+        return NDArray(backend.xp_for(device).ones(shape, dtype), device)
+
+    def constant(self, value, dtype, device):
+        if isinstance(value, NDArray):
+            return value
+        if device is None:
+            device = resolve()
+        arr = np.asarray(value, dtype=dtype)
+        return NDArray(backend.to_device(arr, device), device)
+
+    def apply(self, op, args, attrs, name=None):
+        device = None
+        datas = []
+        need_grad = False
+        for a in args:
+            if a is None:
+                datas.append(None)
+                continue
+            d = a._device
+            if device is None:
+                device = d
+            elif d is not device and d != device:
+                raise op_error(op, args, DeviceError,
+                               f"inputs are on different devices ({device} and {d})",
+                               "move them to one device with x.as_in_context(ctx) first")
+            datas.append(a._data)
+            if a._entry is not None:
+                need_grad = True
+        if device is None:
+            device = resolve(attrs.get("ctx"))
+        if op.pattern in _FAST and op.dtype_check == "same" and len(datas) > 1:
+            dt = datas[0].dtype
+            sh = datas[0].shape
+            for x in datas:
+                if x.shape != sh and op.pattern is Pattern.ELEMWISE:
+                    op.infer(*args, **attrs)   # raises: elemwise_* ops do not broadcast
+                if x.dtype != dt:
+                    raise op_error(op, args, DTypeError,
+                                   f"input dtypes differ ({dt} vs {x.dtype}); legacy nd never promotes "
+                                   "between arrays", "cast one input with .astype(...) so both match")
+        elif op.pattern not in _FAST:
+            op.infer(*args, **attrs)   # validates; raises a HybridNetError naming the op
+        kernel = op.kernels.get(device.device_type) or kernel_for(op, device)
+        try:
+            res = kernel(*datas, **attrs)
+        except HybridNetError:
+            raise
+        except Exception as e:
+            # The fast path skipped inference: run it now so the error names shapes and the fix.
+            op.infer(*args, **attrs)
+            raise op_error(op, args, HybridNetError, f"kernel failed: {type(e).__name__}: {e}") from e
+        if type(res) is tuple or type(res) is list:
+            outs = tuple(NDArray(r, device) for r in res)
+        else:
+            outs = NDArray(res, device)
+        if need_grad and tape.is_recording():
+            tape.record(op, attrs, args, outs if type(outs) is tuple else (outs,))
+        return outs
+
+
+set_eager(EagerTrace())

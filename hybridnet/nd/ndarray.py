@@ -1,0 +1,199 @@
+"""``NDArray``: a device buffer, its device, and its autograd link. All math comes from the registry
+through the shared ``ArrayMethods`` mixin, so an expression means the same eagerly and traced."""
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..device import Device, current_context
+from ..errors import AutogradError, ShapeError, HybridNetError
+from ..kernels import backend
+from ..ops.methods import ArrayMethods
+
+__all__ = ["NDArray"]
+
+
+class NDArray(ArrayMethods):
+    """An n-dimensional array on a device (legacy ``mx.nd`` semantics).
+
+    Example::
+
+        >>> import hybridnet as mx
+        >>> x = mx.nd.array([[1, 2], [3, 4]])
+        >>> (x * 2 + 1).asnumpy().tolist()
+        [[3.0, 5.0], [7.0, 9.0]]
+    """
+    __slots__ = ("_data", "_device", "_entry", "_grad", "_grad_req", "__weakref__")
+    _trace = None            # owned by the eager trace
+    __array_priority__ = 1000.0
+
+    def __init__(self, data, device=None):
+        self._data = data
+        self._device = device if device is not None else current_context()
+        self._entry = None   # (tape node, output index) when recorded or attached
+        self._grad = None
+        self._grad_req = "null"
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def size(self):
+        return self._data.size
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def context(self):
+        return self._device
+
+    ctx = context
+    device = context
+
+    @property
+    def stype(self):
+        return "default"
+
+    @property
+    def handle(self):
+        return self._data
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @property
+    def writable(self):
+        return True
+
+    # ---- conversion -----------------------------------------------------------------------
+    def asnumpy(self):
+        """A NumPy copy of the data (blocks until computed)."""
+        return np.array(backend.to_host(self._data), copy=True)
+
+    def asscalar(self):
+        """The single element as a NumPy scalar of the array's dtype."""
+        if self.size != 1:
+            raise ValueError(f"The current array is not a scalar (shape {self.shape}); "
+                             "index an element first, e.g. x[0].asscalar()")
+        return backend.to_host(self._data).reshape(-1)[0]
+
+    item = asscalar
+
+    def __array__(self, dtype=None, copy=None):
+        a = backend.to_host(self._data)
+        return a.astype(dtype) if dtype is not None else a
+
+    def tolist(self):
+        return self.asnumpy().tolist()
+
+    def __float__(self):
+        return float(self.asscalar())
+
+    def __int__(self):
+        return int(self.asscalar())
+
+    def __bool__(self):
+        if self.size == 1:
+            return bool(self.asscalar())
+        if self.size == 0:
+            return False
+        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous. "
+                         "Use (x != 0).sum() or a reduction.")
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d NDArray")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        shape = "x".join(str(d) for d in self.shape)
+        body = np.array2string(backend.to_host(self._data), separator=" ", precision=8)
+        return f"\n{body}\n<NDArray {shape} @{self._device}>"
+
+    def __reduce__(self):
+        return (_rebuild, (self.asnumpy(), self._device.device_type, self._device.device_id))
+
+    # ---- copies and devices ---------------------------------------------------------------
+    def copy(self):
+        return NDArray(self._data.copy(), self._device)
+
+    def copyto(self, other):
+        """Copy to a device (returns a new array) or into another NDArray (returns it)."""
+        if isinstance(other, Device):
+            return NDArray(_move(self._data, self._device, other), other)
+        if isinstance(other, NDArray):
+            if other.shape != self.shape:
+                raise ShapeError(f"copyto: shape {self.shape} does not match the target's {other.shape}")
+            other._data[...] = _move(self._data, self._device, other._device)
+            return other
+        raise TypeError(f"copyto expects a Device or an NDArray, got {type(other).__name__}")
+
+    def as_in_context(self, context):
+        """This array on ``context`` (no copy when it is already there)."""
+        if context == self._device:
+            return self
+        return self.copyto(context)
+
+    as_in_ctx = as_in_context
+    to_device = as_in_context
+
+    def wait_to_read(self):
+        backend.synchronize(self._device)
+
+    def wait_to_write(self):
+        backend.synchronize(self._device)
+
+    # ---- autograd -------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        """Allocate ``.grad`` and mark this array as a variable to differentiate."""
+        from ..autograd import mark_variables
+        xp = backend.xp_for(self._device)
+        mark_variables([self], [NDArray(xp.zeros(self.shape, self.dtype), self._device)], grad_req)
+
+    def detach(self):
+        """The same data, cut off from the autograd graph."""
+        return NDArray(self._data, self._device)
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Compute the gradients of this array w.r.t. attached variables (written to ``.grad``)."""
+        from ..autograd import backward
+        backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    # ---- interop --------------------------------------------------------------------------
+    def __dlpack__(self, stream=None, **kwargs):
+        return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def to_dlpack_for_read(self):
+        """A DLPack capsule of the data (zero-copy)."""
+        return self._data.__dlpack__()
+
+    to_dlpack_for_write = to_dlpack_for_read
+
+
+def _move(data, src, dst):
+    if src == dst:
+        return data.copy()
+    host = backend.to_host(data)
+    return backend.to_device(np.array(host, copy=True) if dst.device_type == "cpu" else host, dst)
+
+
+def _rebuild(arr, dev_type, dev_id):
+    return NDArray(arr, Device(dev_type, dev_id))

@@ -1,0 +1,11 @@
+"""The op registry. Importing this package defines every built-in op (compiles nothing).
+
+Public surface: ``defop`` (define your own op), ``REGISTRY``, ``get_op``, ``OpDef``, ``Attr``,
+``Pattern`` and the attribute kinds. See ``examples/custom_op.py``.
+"""
+from .opdef import (REQUIRED, AnyValue, Attr, Axes, Axis, Bool, Choice, DType, Float, Int, OpDef,  # noqa: F401
+                    Pattern, Shape, Str, scalar_helper)
+from .registry import CPU_ONLY, REGISTRY, defop, get_op, on_register, public_ops, register_kernel  # noqa: F401
+from .spec import TensorSpec  # noqa: F401
+from . import unary, binary, reduce, shape  # noqa: F401,E402  (op families, in dependency order)
+from . import methods  # noqa: F401,E402

@@ -1,0 +1,68 @@
+"""The op table: ``defop`` (built-in and user ops), ``register_kernel``, lookup by name or alias."""
+import difflib
+
+from ..errors import HybridNetError
+from .opdef import OpDef
+
+__all__ = ["REGISTRY", "defop", "register_kernel", "get_op", "public_ops", "on_register",
+           "CPU_ONLY"]
+
+REGISTRY = {}        # canonical name and every alias -> OpDef
+_CANONICAL = {}      # canonical name -> OpDef (definition order)
+_listeners = []
+_pending_kernels = {}  # name -> {device: fn}, for kernels registered before their op
+
+
+def defop(name, inputs, infer, pattern, **fields):
+    """Define an op and register it (and its aliases). Returns the ``OpDef``.
+
+    This is also the public entry for user-defined ops; see ``examples/custom_op.py``.
+    """
+    if name in REGISTRY and not fields.pop("replace", False):
+        raise HybridNetError(f"an op named {name!r} already exists; pick another name or pass replace=True")
+    fields.pop("replace", None)
+    op = OpDef(name, inputs, infer, pattern, **fields)
+    for dev, fn in _pending_kernels.pop(name, {}).items():
+        op.kernels.setdefault(dev, fn)
+    _CANONICAL[name] = op
+    REGISTRY[name] = op
+    for a in op.aliases:
+        REGISTRY[a] = op
+    for fn in _listeners:
+        fn(op)
+    return op
+
+
+def register_kernel(name, device):
+    """Decorator used by ``hybridnet/kernels``: attach ``fn`` as ``name``'s kernel on ``device``."""
+    def deco(fn):
+        op = _CANONICAL.get(name)
+        if op is None:
+            _pending_kernels.setdefault(name, {})[device] = fn
+        else:
+            op.kernels[device] = fn
+        return fn
+    return deco
+
+
+def get_op(name):
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(REGISTRY), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise HybridNetError(f"unknown operator {name!r}.{hint}") from None
+
+
+def public_ops():
+    """Canonical OpDefs in definition order."""
+    return list(_CANONICAL.values())
+
+
+def on_register(fn):
+    """Call ``fn(op)`` for every op defined from now on (front ends install functions this way)."""
+    _listeners.append(fn)
+
+
+# Ops that have no GPU kernel, with the reason. The completeness test reads this.
+CPU_ONLY = {}

@@ -1,0 +1,47 @@
+"""Completeness: every op has inference, a CPU kernel, a gradient (unless all inputs are nondiff or it
+takes no array input), a GPU kernel (unless in CPU_ONLY with a reason), a documented example, and a
+test-case record. Also guards the on-disk kernel cache against two formulas sharing a source line."""
+import pytest
+
+from hybridnet.kernels import load_kernels
+from hybridnet.ops.registry import CPU_ONLY, public_ops
+from hybridnet.testing.op_cases import cases_by_op
+
+OPS = public_ops()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _kernels():
+    load_kernels("cpu")
+    load_kernels("gpu")
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda o: o.name)
+def test_op_complete(op):
+    missing = []
+    if op.infer is None:
+        missing.append("an inference rule")
+    if "cpu" not in op.kernels and op.scalar is None:
+        missing.append("a CPU kernel")
+    if "gpu" not in op.kernels and op.scalar is None and op.name not in CPU_ONLY and not op.cpu_only:
+        missing.append("a GPU kernel (or a CPU_ONLY entry with a reason)")
+    n_in = len(op.inputs)
+    if op.grad is None and n_in and len(op.nondiff) < n_in:
+        missing.append("a gradient (or every input listed in nondiff)")
+    if ">>>" not in op.doc:
+        missing.append("a runnable example in its doc")
+    names = (op.name,) + op.aliases
+    if not any(n in cases_by_op() for n in names):
+        missing.append("an OpCase record in hybridnet/testing/op_cases/")
+    assert not missing, f"operator {op.name} lacks " + ", ".join(missing)
+
+
+def test_scalar_formulas_have_distinct_source_lines():
+    seen = {}
+    for op in OPS:
+        f = op.scalar
+        if f is None:
+            continue
+        key = (f.__code__.co_filename, f.__code__.co_firstlineno, f.__qualname__)
+        other = seen.setdefault(key, f)
+        assert other is f, f"{op.name}: two scalar formulas at {key} would share a Numba cache entry"
