@@ -158,6 +158,38 @@ class NDArray(ArrayMethods):
     def wait_to_write(self):
         backend.synchronize(self._device)
 
+    # ---- in-place operators: compute, then write into this buffer (MXNet's `out=self`) -----
+    def _inplace(self, result):
+        from ..autograd import is_recording
+        if self._entry is not None and is_recording():
+            raise AutogradError("Inplace operations (+=, -=, x[:]=, etc) are not supported when recording "
+                                "with autograd: write y = x + 1 instead of x += 1 inside autograd.record()")
+        if result.shape != self.shape:
+            raise ShapeError(f"in-place operation would change the shape {self.shape} to {result.shape}; "
+                             "use y = x op z instead")
+        self._data[...] = result._data
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(self + other)
+
+    def __isub__(self, other):
+        return self._inplace(self - other)
+
+    def __imul__(self, other):
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other):
+        return self._inplace(self / other)
+
+    __idiv__ = __itruediv__
+
+    def __imod__(self, other):
+        return self._inplace(self % other)
+
+    def __ipow__(self, other):
+        return self._inplace(self ** other)
+
     # ---- autograd -------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate ``.grad`` and mark this array as a variable to differentiate."""
