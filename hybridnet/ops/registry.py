@@ -2,7 +2,7 @@
 import difflib
 
 from ..errors import HybridNetError
-from .opdef import OpDef
+from .opdef import OpDef, Pattern
 
 __all__ = ["REGISTRY", "defop", "register_kernel", "get_op", "public_ops", "on_register",
            "CPU_ONLY"]
@@ -13,15 +13,36 @@ _listeners = []
 _pending_kernels = {}  # name -> {device: fn}, for kernels registered before their op
 
 
-def defop(name, inputs, infer, pattern, **fields):
-    """Define an op and register it (and its aliases). Returns the ``OpDef``.
+def defop(name, inputs, infer=None, pattern=None, **fields):
+    """Define an op and register it (and its aliases); ``nd.<name>`` appears at once. Returns the ``OpDef``.
 
-    This is also the public entry for user-defined ops; see ``examples/custom_op.py``.
+    This is also the public entry for user-defined ops (see ``examples/custom_op.py``): for an
+    elementwise op give only ``scalar`` (a Numba-compilable scalar formula) and ``grad`` (written with
+    existing ops); ``infer`` and ``pattern`` then default to "same shape" (one input) or NumPy
+    broadcasting (several inputs), and CPU and CUDA kernels are generated from the formula.
+
+    >>> import math
+    >>> from hybridnet import nd, ops
+    >>> def _swish_grad(ctx, g):
+    ...     x = ctx.inputs[0]; s = nd.sigmoid(x)
+    ...     return (g * (s + x * s * (1 - s)),)
+    >>> _ = ops.defop("doc_swish", ("data",), scalar=lambda x: x / (1.0 + math.exp(-x)),
+    ...               grad=_swish_grad, saves=("inputs",), doc="x * sigmoid(x)")
+    >>> [round(v, 4) for v in nd.doc_swish(nd.array([0.0, 1.0])).asnumpy().tolist()]
+    [0.0, 0.7311]
     """
-    if name in REGISTRY and not fields.pop("replace", False):
+    replace = fields.pop("replace", False)
+    if name in REGISTRY and not replace:
         raise HybridNetError(f"an op named {name!r} already exists; pick another name or pass replace=True")
-    fields.pop("replace", None)
+    if pattern is None:
+        if fields.get("scalar") is None:
+            raise HybridNetError(f"defop({name!r}): give `pattern` (and `infer`), or a `scalar` formula for an "
+                                 "elementwise op")
+        pattern = Pattern.ELEMWISE if len(inputs) == 1 else Pattern.BROADCAST
     op = OpDef(name, inputs, infer, pattern, **fields)
+    if infer is None and op.scalar is not None:   # (families may also set op.infer right after)
+        from .infer import broadcast, same_as_input
+        op.infer = same_as_input(op) if len(inputs) == 1 else broadcast(op)
     for dev, fn in _pending_kernels.pop(name, {}).items():
         op.kernels.setdefault(dev, fn)
     _CANONICAL[name] = op

@@ -24,12 +24,19 @@ def _numba_type(dt):
 def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
     """Compile ``fn`` (a scalar formula of ``n_args`` scalars) to a NumPy ufunc for ``dtype``."""
     import numba
-    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=True)(h))
+    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=_cacheable(h))(h))
     t = _numba_type(dtype)
     ot = _numba_type(out_dtype or dtype)
     sig = ot(*([t] * n_args))
     target = "parallel" if parallel else "cpu"
-    return numba.vectorize([sig], target=target, cache=True, nopython=True)(fn)
+    return numba.vectorize([sig], target=target, cache=_cacheable(fn), nopython=True)(fn)
+
+
+def _cacheable(fn):
+    """Numba can only cache functions defined in a real source file (not a notebook cell or exec)."""
+    import os
+    f = fn.__code__.co_filename
+    return bool(f) and not f.startswith("<") and os.path.exists(f)
 
 
 def make_elementwise_kernel(op):
