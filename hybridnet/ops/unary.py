@@ -18,10 +18,10 @@ _SQRT_PI = math.sqrt(math.pi)
 
 
 def _unary(name, formula, grad, saves=("inputs",), aliases=(), doc="", example="[-1.0, 0.5, 2.0]",
-           attrs=(), scalar_attrs=(), example_args="", **kw):
+           attrs=(), scalar_attrs=(), example_args="", example_call=None, **kw):
     op = defop(name, ("data",), None, Pattern.ELEMWISE, scalar=formula, grad=grad, saves=saves,
                aliases=aliases, inplace=((0, 0),), attrs=attrs, scalar_attrs=scalar_attrs,
-               doc=f"{doc}\n\n>>> nd.{name}(nd.array({example}){example_args}).shape\n(3,)", **kw)
+               doc=f"{doc}\n\n>>> {example_call or 'nd.' + name}(nd.array({example}){example_args}).shape\n(3,)", **kw)
     op.infer = same_as_input(op)
     return op
 
@@ -205,6 +205,7 @@ def _trigamma(x):
 
 
 _unary("_trigamma", _trigamma, None, saves=(), public=False, example="[0.5, 1.0, 2.0]", nondiff=(0,),
+       example_call="F._trigamma",
        doc="Trigamma function (second derivative of gammaln); positive arguments. Not differentiable "
            "itself, so gammaln has derivatives to second order and digamma to first.")
 _unary("digamma", _digamma, lambda ctx, g: (g * F._trigamma(_x(ctx)),),

@@ -45,3 +45,20 @@ def test_scalar_formulas_have_distinct_source_lines():
         key = (f.__code__.co_filename, f.__code__.co_firstlineno, f.__qualname__)
         other = seen.setdefault(key, f)
         assert other is f, f"{op.name}: two scalar formulas at {key} would share a Numba cache entry"
+
+
+@pytest.mark.parametrize("op", [o for o in OPS if ">>>" in o.doc], ids=lambda o: o.name)
+def test_doc_example_runs(op):
+    """The runnable example in every op's doc runs and prints what it says."""
+    import doctest
+
+    import numpy as np
+
+    import hybridnet as mx
+    from hybridnet import nd
+    parser = doctest.DocTestParser()
+    from hybridnet.ops import api as F
+    test = parser.get_doctest(op.doc, {"nd": nd, "mx": mx, "np": np, "F": F}, op.name, None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0, f"the doc example of {op.name} fails (see captured output)"
