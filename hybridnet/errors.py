@@ -8,7 +8,8 @@ import os
 import sys
 
 __all__ = ["HybridNetError", "MXNetError", "ShapeError", "DTypeError", "DeviceError", "AttrError",
-           "ConcretizationError", "MissingKernelError", "AutogradError", "FormatError", "user_line"]
+           "ConcretizationError", "MissingKernelError", "AutogradError", "FormatError", "NaNError",
+           "user_line"]
 
 
 class HybridNetError(Exception):
@@ -44,6 +45,10 @@ class MissingKernelError(HybridNetError, NotImplementedError):
 
 class AutogradError(HybridNetError, RuntimeError):
     """Misuse of autograd (backward without a graph, twice without retain_graph, ...)."""
+
+
+class NaNError(HybridNetError, FloatingPointError):
+    """An op produced NaN from finite inputs while ``hybridnet.debug.nan_check()`` is active."""
 
 
 class FormatError(HybridNetError, ValueError):

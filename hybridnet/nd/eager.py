@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..device import resolve
-from ..errors import DeviceError, DTypeError, HybridNetError
+from ..debug import NAN_CHECK as _NAN_CHECK
+from ..errors import DeviceError, DTypeError, HybridNetError, NaNError
 from ..kernels import backend, kernel_for
 from ..ops.opdef import Pattern
 from ..ops.check import op_error
@@ -78,9 +79,22 @@ class EagerTrace(Trace):
             outs = tuple(NDArray(r, device) for r in res)
         else:
             outs = NDArray(res, device)
+        if _NAN_CHECK.get():
+            _check_nan(op, args, datas, outs)
         if need_grad and tape.is_recording():
             tape.record(op, attrs, args, outs if type(outs) is tuple else (outs,))
         return outs
+
+
+def _check_nan(op, args, datas, outs):
+    xp = backend.xp_for(args[0].device if args and args[0] is not None else resolve())
+    for o in (outs if type(outs) is tuple else (outs,)):
+        if o.dtype.kind == "f" and o.size and bool(xp.isnan(o._data).any()):
+            if any(d is not None and d.dtype.kind == "f" and bool(xp.isnan(d).any()) for d in datas):
+                return   # NaN came in: not this op's doing
+            raise op_error(op, args, NaNError, "produced NaN from finite inputs",
+                           "check the input domain (log/sqrt of negatives, 0/0, inf-inf); clip or mask the "
+                           "inputs, or leave hybridnet.debug.nan_check() to let NaN propagate")
 
 
 set_eager(EagerTrace())

@@ -67,6 +67,9 @@ def make_function(op, fn_name=None, wrap=None, finish=_finish):
         params.append(f"{an}=_D")
         kind = inspect.Parameter.KEYWORD_ONLY if kw_only else inspect.Parameter.POSITIONAL_OR_KEYWORD
         default = inspect.Parameter.empty if a.default is REQUIRED else a.default
+        if default is inspect.Parameter.empty and any(p.default is not inspect.Parameter.empty
+                                                      for p in sig_params):
+            default = REQUIRED   # a required attr after an optional input: checked at call time
         sig_params.append(inspect.Parameter(an, kind, default=default))
         body.append(f"    if {an} is not _D: given[{a.name!r}] = {an}")
     params += ["out=None", "name=None", "**kwargs"]
