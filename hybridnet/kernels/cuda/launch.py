@@ -1,0 +1,166 @@
+"""Launch configuration and the glue between CuPy arrays and numba.cuda kernels.
+
+Every GPU kernel here is a real ``numba.cuda`` kernel. On a real GPU its arrays are CuPy arrays,
+handed to Numba through ``__cuda_array_interface__`` without a stream sync (``sync=False``), and the
+kernel is queued on CuPy's current stream, so CuPy calls (allocation, matmul, sort, transposes) and
+Numba kernels run in order on one stream and nothing waits on the host. Under
+``NUMBA_ENABLE_CUDASIM=1`` the arrays are NumPy arrays and the launch runs in Numba's simulator,
+which starts one Python thread per CUDA thread: the configurations below are tiny there.
+
+Nothing here imports numba or cupy at import time.
+"""
+import contextlib
+import math
+
+from ..backend import gpu_count, is_simulator
+
+__all__ = ["cuda", "SIM", "elementwise_config", "block_size", "grid_for_rows", "as_kernel_arg",
+           "launch", "device_of", "on_device_of", "nb_type"]
+
+SIM = is_simulator()
+
+# Threads per block for one-block-per-row kernels (reductions, softmax): a power of two (the tree
+# reductions halve it). The simulator runs a Python thread per CUDA thread, so it gets 8.
+ROW_THREADS = 8 if SIM else 256
+# Elementwise kernels: threads per block, and blocks per SM for the grid-stride loop.
+EW_THREADS = 8 if SIM else 256
+_BLOCKS_PER_SM = 32
+# The simulator runs blocks one after the other: a few blocks keep multi-block code paths exercised.
+_SIM_MAX_BLOCKS = 2
+
+_state = {}
+
+
+def cuda():
+    """``numba.cuda`` (the simulator under ``NUMBA_ENABLE_CUDASIM=1``), imported on first use."""
+    m = _state.get("cuda")
+    if m is None:
+        from numba import cuda as m
+        _state["cuda"] = m
+    return m
+
+
+def nb_type(dtype):
+    """The Numba scalar type for a NumPy dtype."""
+    import numba
+    return numba.from_dtype(dtype)
+
+
+def _sm_count():
+    n = _state.get("sms")
+    if n is None:
+        try:
+            n = cuda().get_current_device().MULTIPROCESSOR_COUNT
+        except Exception:
+            n = 80
+        _state["sms"] = n
+    return n
+
+
+def block_size():
+    return ROW_THREADS
+
+
+def elementwise_config(n):
+    """``(blocks, threads)`` for a grid-stride loop over ``n`` elements."""
+    threads = EW_THREADS
+    if SIM:
+        return min(_SIM_MAX_BLOCKS, max(1, -(-n // threads))), threads
+    return max(1, min(-(-n // threads), _BLOCKS_PER_SM * _sm_count())), threads
+
+
+def grid_for_rows(rows):
+    """Blocks for one-block-per-row kernels (the kernels loop over rows with a grid stride)."""
+    if SIM:
+        return max(1, min(rows, _SIM_MAX_BLOCKS))
+    return max(1, min(rows, 65535))
+
+
+def grid_for_threads(n, threads=None):
+    """Blocks so that ``n`` work items get one thread each (grid-stride beyond the cap)."""
+    threads = threads or EW_THREADS
+    if SIM:
+        return min(_SIM_MAX_BLOCKS, max(1, -(-n // threads)))
+    return max(1, min(-(-n // threads), _BLOCKS_PER_SM * _sm_count()))
+
+
+def _stream_for(dev, ptr):
+    streams = _state.setdefault("streams", {})
+    s = streams.get((dev, ptr))
+    if s is None:
+        c = cuda()
+        if ptr == 0:
+            s = c.legacy_default_stream()
+        elif ptr == 2:   # cudaStreamPerThread
+            s = c.per_thread_default_stream()
+        else:
+            s = c.external_stream(ptr)
+        streams[(dev, ptr)] = s
+    return s
+
+
+def current_stream():
+    """The Numba stream object for CuPy's current stream (``None`` under the simulator)."""
+    if SIM:
+        return None
+    from ..backend import _cupy
+    cp = _cupy()
+    return _stream_for(cp.cuda.runtime.getDevice(), cp.cuda.get_current_stream().ptr)
+
+
+def as_kernel_arg(a):
+    """A device array Numba can take: NumPy arrays as they are (simulator), CuPy arrays wrapped
+    through ``__cuda_array_interface__`` without synchronising their stream (we queue on it)."""
+    if SIM:
+        return a
+    return cuda().from_cuda_array_interface(a.__cuda_array_interface__, owner=a, sync=False)
+
+
+def launch(kernel, blocks, threads, *args):
+    """Launch ``kernel[blocks, threads]`` on CuPy's current stream; array arguments may be CuPy
+    (real GPU) or NumPy (simulator) arrays; other arguments are passed as they are."""
+    if SIM:
+        _sim_launch(kernel, blocks, threads, args)
+        return
+    conv = [as_kernel_arg(a) if hasattr(a, "__cuda_array_interface__") else a for a in args]
+    kernel[blocks, threads, current_stream()](*conv)
+
+
+def _sim_launch(kernel, blocks, threads, args):
+    # The simulator copies array arguments in and out as single memory regions, which strided views
+    # are not: pass C-contiguous copies and write them back (the kernel's strided indexing is the
+    # same code either way; on a real GPU strided CuPy arrays are passed as they are).
+    import numpy as np
+    conv, back = [], []
+    for a in args:
+        if isinstance(a, np.ndarray) and a.ndim and not a.flags.c_contiguous:
+            c = np.ascontiguousarray(a)
+            if a.flags.writeable:
+                back.append((a, c))
+            a = c
+        conv.append(a)
+    kernel[blocks, threads](*conv)
+    for a, c in back:
+        a[...] = c
+
+
+def device_of(a):
+    """The CUDA device id of an array (0 under the simulator)."""
+    if SIM:
+        return 0
+    return a.device.id
+
+
+def on_device_of(a):
+    """Context that makes ``a``'s GPU current for CuPy and Numba (only needed with several GPUs)."""
+    if SIM or gpu_count() < 2:
+        return contextlib.nullcontext()
+    dev = a.device.id
+    stack = contextlib.ExitStack()
+    stack.enter_context(a.device)
+    stack.enter_context(cuda().gpus[dev])
+    return stack
+
+
+def ceil_pow2(n):
+    return 1 if n <= 1 else 1 << math.ceil(math.log2(n))
