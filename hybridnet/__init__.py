@@ -17,6 +17,7 @@ from . import ops  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from . import nd  # noqa: E402,F401
 from .nd import NDArray  # noqa: E402,F401
+from . import random  # noqa: E402,F401  (mx.random.seed, mx.random.uniform, ...)
 
 ndarray = nd
 base = errors

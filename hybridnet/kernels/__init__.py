@@ -42,3 +42,10 @@ def kernel_for(op, device):
         raise MissingKernelError(f"operator {op.name} has no kernel for {device}{why}. "
                                  f"Move the inputs to the CPU with .as_in_context(mx.cpu()).")
     return k
+
+
+def seed_random(seed_state, device=None):
+    """Reseed the random generators of every device (``device=None``) or of one ``device``; the
+    state lives in ``kernels/rng.py`` (see ``mx.random.seed``)."""
+    from .rng import seed
+    seed(seed_state, device)

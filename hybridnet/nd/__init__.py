@@ -41,6 +41,8 @@ for _op in _public_ops():
     _install(_op)
 _on_register(_install)
 
+from . import random  # noqa: E402,F401  (nd.random.uniform/normal/randint/multinomial/shuffle)
+
 
 def _dispatch(bname, sname, rname=None):
     bop, sop = _ops.get_op(bname), _ops.get_op(sname)

@@ -171,6 +171,28 @@ class AnyValue(_Kind):
     pass
 
 
+class DeviceAttr(_Kind):
+    """A device attribute (MXNet's ``ctx`` string attr): ``mx.gpu(0)``, ``'gpu(0)'``, ``'cpu'``;
+    ``None`` or ``''`` means the current device. Encoded as MXNet writes it: ``cpu(0)``."""
+    name = "device (mx.cpu(), mx.gpu(i) or a string such as 'cpu(0)')"
+
+    def coerce(self, v):
+        if v is None or v == "":
+            return None
+        from ..device import Device, resolve
+        if isinstance(v, Device):
+            return v
+        if isinstance(v, str):
+            return resolve(v)   # an unknown or absent device raises DeviceError, which says why
+        raise TypeError
+
+    def encode(self, v):
+        return "" if v is None else str(v)
+
+
+__all__.append("DeviceAttr")
+
+
 class Attr:
     """A static op parameter: ``Attr('axis', Axes(), None, 'axes to reduce')``."""
     __slots__ = ("name", "kind", "default", "doc")
