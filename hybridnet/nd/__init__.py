@@ -16,6 +16,7 @@ from .ndarray import NDArray
 from . import eager as _eager  # noqa: F401  (installs the eager trace)
 from .creation import (array, arange, empty, eye, from_dlpack, from_numpy, full, linspace, ones,  # noqa: F401
                        zeros)
+from .io import load, load_frombuffer, save  # noqa: F401
 
 _g = globals()
 
