@@ -38,13 +38,21 @@ class _NullType:
 _Null = _NullType()
 
 
+def _write(out, res):
+    """Write a result into ``out`` (MXNet's ``out=``): same shape; dtype and device follow ``out``."""
+    if res.dtype != out.dtype:
+        res = res.astype(out.dtype)
+    if res.context != out.context:
+        res = res.as_in_context(out.context)
+    return out._inplace(res)
+
+
 def _call(opname, args, attrs, out):
     op = get_op(opname)
     res = bind(op, args, normalize_attrs(op, attrs))
     if out is None:
         return res
-    out[:] = res
-    return out
+    return _write(out, res)
 
 
 def _random_helper(fname, random, sampler, params, shape, dtype, ctx, out, kwargs):
@@ -196,10 +204,9 @@ def multinomial(data, shape=_Null, get_prob=False, out=None, dtype="int32", **kw
         return res
     if isinstance(res, list):
         for o, r in zip(out, res):
-            o[:] = r
+            _write(o, r)
         return out
-    out[:] = res
-    return out
+    return _write(out, res)
 
 
 def shuffle(data, **kwargs):

@@ -258,7 +258,9 @@ class OpDef:
         """Attribute dict as MXNet writes it in JSON (only non-default values, strings)."""
         out = {}
         for a in self.attrs:
-            if a.name in attrs and attrs[a.name] != a.default:
+            # `is` for a None default: np.dtype('float64') == None is True (None means float64)
+            if a.name in attrs and (attrs[a.name] is not None if a.default is None
+                                    else attrs[a.name] != a.default):
                 out[a.name] = a.kind.encode(attrs[a.name])
         return out
 
