@@ -82,6 +82,14 @@ class ArrayMethods:
     def T(self):
         return F.transpose(self)
 
+    def transpose(self, *axes, **kwargs):
+        """``x.transpose()``, ``x.transpose((1, 0, 2))``, ``x.transpose(1, 0, 2)`` or ``x.transpose(axes=...)``."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (list, tuple))):
+            axes = axes[0] or ()
+        if "axes" in kwargs:
+            axes = kwargs.pop("axes")
+        return F.transpose(self, axes=() if axes is None else tuple(axes), **kwargs)
+
     def astype(self, dtype, copy=True):
         if not copy and np.dtype(dtype) == self.dtype:
             return self
@@ -111,7 +119,8 @@ FLUENT = (
 
 def _fluent(name):
     def method(self, *args, **kwargs):
-        return getattr(F, name)(self, *args, **kwargs)
+        r = getattr(F, name)(self, *args, **kwargs)
+        return list(r) if type(r) is tuple else r   # multi-output ops give a list, as nd.<op> does
     method.__name__ = name
     return method
 
