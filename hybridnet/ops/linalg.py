@@ -227,7 +227,8 @@ def _fc_infer(data, weight, bias=None, num_hidden=REQUIRED, no_bias=False, flatt
     want = (num_hidden, in_units)
     if tuple(weight.shape) != want:
         raise op_error(op, specs, ShapeError,
-                       f"Shape inconsistent, Provided = {_shape_str(weight.shape)}, inferred shape=({want[0]},{want[1]}) "
+                       f"Shape inconsistent, Provided = {_shape_str(weight.shape)}, "
+                       f"inferred shape=({want[0]},{want[1]}) "
                        f"(weight must be (num_hidden, in_units) with in_units="
                        f"{'prod(data.shape[1:])' if flatten else 'data.shape[-1]'}={in_units}, flatten={flatten})",
                        "give the weight shape (num_hidden, in_units), or set flatten=False to apply the layer "

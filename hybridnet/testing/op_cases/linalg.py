@@ -112,7 +112,7 @@ _FC_ERRORS = [
 CASES = [
     OpCase("dot", dot_ref, _DOT_SAMPLES, rtol=1e-4, atol=1e-5, grad2=True, errors=_DOT_ERRORS),
     OpCase("dot", dot_ref, [Sample(((64, 512), (512, 96)), grad=False), Sample(((3, 1000), (1000,)), grad=False)],
-           dtypes=("float32",), rtol=1e-4, atol=1e-3, grad=False, gpu=False, name="dot_large_float32",
+           dtypes=("float32",), rtol=1e-4, atol=1e-4, grad=False, gpu=False, name="dot_large_float32",
            domain=(-1.0, 1.0)),
     OpCase("dot", dot_ref, [Sample(((3, 4), (4, 5))), Sample(((2, 3, 4), (4, 2)))], dtypes=("float16",),
            grad=False, gpu=False, name="dot_float16"),
