@@ -6,9 +6,12 @@ import numpy as np
 
 from .. import dtypes
 from ..device import Device, current_context
-from ..errors import AutogradError, ShapeError, HybridNetError
+from ..errors import AutogradError, ConcretizationError, ShapeError, HybridNetError
 from ..kernels import backend
+from ..ops import indexing as _ix
 from ..ops.methods import ArrayMethods
+from ..ops.trace_base import current_trace as _current_trace
+from ..autograd.tape import is_recording as _is_recording
 
 __all__ = ["NDArray"]
 
@@ -190,6 +193,117 @@ class NDArray(ArrayMethods):
     def __ipow__(self, other):
         return self._inplace(self ** other)
 
+    # ---- indexing (key rules in ops/indexing.py; MXNet 1.9.1 legacy nd semantics) ----------
+    def __getitem__(self, key):
+        """``x[key]``. Basic keys (ints, slices, None, ...) give a view sharing memory with ``x``
+        where MXNet does (the selected block is contiguous, e.g. ``x[1:3]``, ``x[i]``), else a copy;
+        keys with index arrays (NDArray, list, NumPy; float arrays truncate) give a copy. Indexing
+        every axis with an int gives shape (1,). Recorded or traced, it is ``slice``/``Reshape``/
+        ``gather_nd`` on the tape or in the graph."""
+        if (type(key) is tuple and not key) or (type(key) is slice and key == slice(None)):
+            return self
+        shape = self._data.shape
+        if not shape:
+            _ix.check_key_scalar(key)
+        if _current_trace() is None and (self._entry is None or not _is_recording()):
+            parts = _ix.parse_key(key, shape)
+            if not _ix.is_advanced(parts):
+                return NDArray(self._basic_view(parts, shape), self._device)
+        out = ArrayMethods.__getitem__(self, key)
+        if out is not self and out._trace is None:
+            parts = _ix.parse_key(key, shape)
+            if not _ix.is_advanced(parts) and _ix.is_contiguous_view(parts, shape):
+                out._data = self._data[tuple(parts) + (Ellipsis,)].reshape(out.shape)   # shares memory
+        return out
+
+    def _basic_view(self, parts, shape):
+        data = self._data[tuple(parts) + (Ellipsis,)]   # "...": a 0-d view, not a scalar
+        if data.ndim == 0:
+            data = data.reshape(1)
+        if not _ix.is_contiguous_view(parts, shape):
+            data = data.copy()
+        return data
+
+    def __setitem__(self, key, value):
+        """``x[key] = value``: writes into this array's buffer (and so into every view of it),
+        broadcasting ``value`` (scalar, NDArray, NumPy array or list; cast to x's dtype). ``key`` is
+        any key ``x[key]`` accepts; with repeated indices the last write wins."""
+        if self._entry is not None and _is_recording():
+            raise AutogradError(
+                "Assigning to an NDArray that is already in a recorded computation (x[key] = value inside "
+                "autograd.record()) would make its gradients undefined; MXNet refuses it too: you cannot use "
+                "in-place operations like +=, *=, x[idx] = v inside a record section.\n"
+                "  fix: build a new array instead (nd.where(mask, v, x), nd.concat(...)), or assign outside "
+                "autograd.record() / before attach_grad()")
+        shape = self._data.shape
+        if not shape:
+            _ix.check_key_scalar(key)
+            self._data[...] = self._setitem_value(value)
+            return
+        parts = _ix.parse_key(key, shape)
+        if self._data.size == 0:
+            return
+        if _ix.is_advanced(parts):
+            np_key = self._advanced_key(parts, shape)
+        else:
+            np_key = tuple(parts)
+        v = self._setitem_value(value)
+        try:
+            self._data[np_key] = v
+        except ValueError:
+            vshape = getattr(v, "shape", ())
+            tshape = self._data[np_key].shape
+            raise ShapeError(f"NDArray assignment: cannot broadcast a value of shape {tuple(vshape)} to "
+                             f"x[{_fmt_key(key)}] of shape {tuple(tshape)} (x has shape {shape})\n"
+                             "  fix: give a value whose shape broadcasts to the selection") from None
+
+    def _setitem_value(self, value):
+        if isinstance(value, NDArray):
+            d = value._data if value._device == self._device else _move(value._data, value._device,
+                                                                        self._device)
+            return d if d.dtype == self.dtype else d.astype(self.dtype)
+        if getattr(value, "_trace", None) is not None:
+            raise ConcretizationError("cannot assign a traced value into an NDArray; return it from the "
+                                      "traced function instead")
+        if isinstance(value, (numbers.Number, np.generic)):
+            return np.asarray(value).astype(self.dtype)[()]
+        try:
+            a = np.asarray(value, dtype=self.dtype)
+        except (TypeError, ValueError) as e:
+            raise ShapeError(f"NDArray assignment: cannot convert the value {value!r} to an array of "
+                             f"{self.dtype} ({e})\n  fix: assign a scalar, an NDArray or an array-like") from None
+        return backend.to_device(a, self._device)
+
+    def _advanced_key(self, parts, shape):
+        """The key with every index array as int64 data on this device, negatives resolved."""
+        xp = backend.xp_for(self._device)
+        key, ax = [], 0
+        for p in parts:
+            if p is None:
+                key.append(None)
+                continue
+            n = shape[ax]
+            ax += 1
+            if type(p) is int or type(p) is slice:
+                key.append(p)
+                continue
+            if isinstance(p, NDArray):
+                idx = p._data if p._device == self._device else _move(p._data, p._device, self._device)
+                idx = idx.astype(np.int64)
+            elif isinstance(p, np.ndarray):
+                idx = backend.to_device(p, self._device)
+            else:
+                raise ConcretizationError("cannot index an NDArray assignment with a traced value")
+            if idx.size:
+                bad = (idx < -n) | (idx >= n)
+                if bool(bad.any()):
+                    first = int(idx[bad].reshape(-1)[0])
+                    raise _ix.IndexOutOfRangeError(
+                        f"NDArray assignment: index {first} is out of bounds for axis {ax - 1} with size {n} "
+                        f"(array shape {shape})\n  fix: use indices in [{-n}, {n})")
+            key.append(xp.where(idx < 0, idx + n, idx))
+        return tuple(key)
+
     # ---- autograd -------------------------------------------------------------------------
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate ``.grad`` and mark this array as a variable to differentiate."""
@@ -218,6 +332,22 @@ class NDArray(ArrayMethods):
         return self._data.__dlpack__()
 
     to_dlpack_for_write = to_dlpack_for_read
+
+
+def _fmt_key(key):
+    parts = key if type(key) is tuple else (key,)
+    out = []
+    for k in parts:
+        if k is Ellipsis:
+            out.append("...")
+        elif type(k) is slice:
+            out.append(":".join("" if v is None else str(v) for v in (k.start, k.stop))
+                       + ("" if k.step is None else f":{k.step}"))
+        elif isinstance(k, NDArray):
+            out.append(f"<NDArray {k.shape}>")
+        else:
+            out.append(repr(k))
+    return ", ".join(out)
 
 
 def _move(data, src, dst):

@@ -21,21 +21,23 @@ from .opdef import REQUIRED, Attr, Axis, Bool, Choice, DType, Float, Int, Patter
 from .registry import defop
 from .spec import TensorSpec
 
-__all__ = ["IndexOutOfRangeError", "gather_nd_shape", "expand_key", "index_error", "getitem"]
+__all__ = ["IndexingError", "IndexOutOfRangeError", "gather_nd_shape", "parse_key", "is_advanced",
+           "is_contiguous_view", "check_key_scalar", "getitem"]
 
 
-class IndexOutOfRangeError(ShapeError, IndexError):
-    """An index lies outside the axis it indexes. Also an ``IndexError``, as MXNet and NumPy raise."""
+class IndexingError(ShapeError, IndexError):
+    """A bad indexing key (too many indices, two ellipses, a zero step). Also an ``IndexError``, as
+    MXNet and NumPy raise."""
+
+
+class IndexOutOfRangeError(IndexingError):
+    """An index lies outside the axis it indexes."""
 
 
 def _check_index_dtype(op, args, idx, name="indices"):
     if np.dtype(idx.dtype).kind not in "iufb":
         raise op_error(op, args, DTypeError, f"{name} must be an integer or float array, got {idx.dtype}",
                        f"pass {name} as int32/int64/float32 values")
-
-
-def _int(v):
-    return int(v) if not isinstance(v, tuple) else tuple(int(x) for x in v)
 
 
 # ---- take ---------------------------------------------------------------------------------------
@@ -288,3 +290,333 @@ _where = defop(
     doc="Elementwise x where condition is non-zero, else y. condition has x's shape, or is 1-D of "
         "length x.shape[0] and selects whole rows (MXNet's legacy where; no broadcasting otherwise).\n\n"
         ">>> nd.where(nd.array([1, 0]), nd.array([1, 2]), nd.array([3, 4])).asnumpy().tolist()\n[1.0, 4.0]")
+
+
+# ==== x[key] ======================================================================================
+# ``parse_key`` normalises a key the way MXNet 1.9.1's ``indexing_key_expand_implicit_axes`` does
+# (Ellipsis and implicit trailing axes become full slices, ints are checked and made non-negative,
+# lists / NumPy arrays become int64 arrays, float index arrays truncate); ``getitem`` lowers it to
+# registry ops: basic keys to ``slice`` + ``Reshape``, keys with index arrays to one ``gather_nd``
+# (NumPy's advanced-indexing result layout, which MXNet follows).
+
+_NA = object()
+
+
+def _is_value(v):
+    """An NDArray or a traced value (anything a trace owns)."""
+    return getattr(v, "_trace", _NA) is not _NA
+
+
+def _index_error(exc, msg, fix):
+    text = f"NDArray indexing: {msg}"
+    line = user_line()
+    if line:
+        text += f"\n  at: {line}"
+    return exc(text + f"\n  fix: {fix}")
+
+
+def _bool_key():
+    return _index_error(DTypeError, "boolean masks are not supported by legacy nd indexing",
+                        "select with nd.where(mask, x, y), or index with integer positions "
+                        "(np.nonzero(mask)[0])")
+
+
+def _slice_int(v):
+    if v is None or (isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))):
+        return None if v is None else int(v)
+    raise _index_error(DTypeError, f"slice bounds must be integers or None, got {v!r}",
+                       "use integer start/stop/step")
+
+
+def parse_key(key, shape):
+    """The expanded key: one entry per array axis plus ``None`` for each new axis. Entries are ints
+    (in range, non-negative), slices (integer bounds, non-zero step), ``None``, int64 NumPy arrays or
+    array values (NDArray / traced) of an integer or float dtype."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    parts, ell, n_new = [], None, 0
+    for k in key:
+        if k is Ellipsis:
+            if ell is not None:
+                raise _index_error(IndexingError, "an index can only have a single ellipsis ('...')",
+                                   "keep one '...'")
+            ell = len(parts)
+        elif k is None:
+            n_new += 1
+            parts.append(None)
+        elif isinstance(k, (bool, np.bool_)):
+            raise _bool_key()
+        elif isinstance(k, numbers.Integral):
+            parts.append(int(k))
+        elif isinstance(k, slice):
+            st = _slice_int(k.step)
+            if st == 0:
+                raise _index_error(IndexingError, "slice step cannot be zero", "use a non-zero step")
+            parts.append(slice(_slice_int(k.start), _slice_int(k.stop), st))
+        elif _is_value(k):
+            kind = np.dtype(k.dtype).kind
+            if kind == "b":
+                raise _bool_key()
+            if kind not in "iuf":
+                raise _index_error(DTypeError, f"an index array must hold integers or floats, got {k.dtype}",
+                                   "cast it with .astype('int32')")
+            parts.append(k)
+        elif isinstance(k, (list, tuple, range, np.ndarray)):
+            a = np.arange(k.start, k.stop, k.step) if isinstance(k, range) else np.asarray(k)
+            if a.dtype.kind == "b":
+                raise _bool_key()
+            if a.size == 0:
+                a = a.astype(np.int64)
+            if a.dtype.kind not in "iuf":
+                raise _index_error(DTypeError, f"an index list must hold integers, got {k!r}",
+                                   "index with integers, slices, None, '...' or integer arrays")
+            a = (np.trunc(a) if a.dtype.kind == "f" else a).astype(np.int64)
+            parts.append(int(a) if a.ndim == 0 else a)
+        else:
+            raise _index_error(DTypeError, f"NDArray does not support indexing with key {k!r} of type "
+                               f"{type(k).__name__}", "index with integers, slices, None, '...' or integer arrays")
+    n_idx = len(parts) - n_new
+    ndim = len(shape)
+    if n_idx > ndim:
+        raise _index_error(IndexingError, f"too many indices ({n_idx}) for an array with {ndim} dimensions "
+                           f"(shape {tuple(shape)})", f"give at most {ndim} indices")
+    if ell is None:
+        ell = len(parts)
+    parts = parts[:ell] + [slice(None)] * (ndim - n_idx) + parts[ell:]
+    ax = 0
+    for i, p in enumerate(parts):
+        if p is None:
+            continue
+        if type(p) is int:
+            n = shape[ax]
+            if not -n <= p < n:
+                raise _index_error(IndexOutOfRangeError, f"index {p} is out of bounds for axis {ax} with "
+                                   f"size {n} (array shape {tuple(shape)})", f"use an index in [{-n}, {n})")
+            parts[i] = p + n if p < 0 else p
+        ax += 1
+    return parts
+
+
+def is_advanced(parts):
+    return any(p is not None and type(p) is not int and type(p) is not slice for p in parts)
+
+
+def _full(p, n):
+    return p.indices(n) == (0, n, 1)
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _to_final(y, final, drop=(), new=()):
+    """Reshape ``y`` to ``final`` = y.shape without the axes ``drop`` and with size-1 axes at the
+    positions ``new`` (Reshape, or squeeze + expand_dims when a dim is 0: Reshape's code 0 copies)."""
+    if tuple(y.shape) == tuple(final):
+        return y
+    if 0 not in final:
+        return F.Reshape(y, shape=final)
+    if drop:
+        y = F.squeeze(y, axis=tuple(drop))
+    for a in sorted(new):
+        y = F.expand_dims(y, axis=a)
+    return y
+
+
+def _basic(x, parts, shape):
+    begin, end, step, drop, new, final = [], [], [], [], [], []
+    last, ax = 0, 0
+    for p in parts:
+        if p is None:
+            new.append(len(final))
+            final.append(1)
+            continue
+        n = shape[ax]
+        if type(p) is int:
+            begin.append(p), end.append(p + 1), step.append(None)
+            drop.append(ax)
+            if n != 1:
+                last = ax + 1
+        else:
+            b, e, st = p.indices(n)
+            size = len(range(b, e, st))
+            if size == 0:
+                b, e, st = 0, 0, 1
+            # concrete bounds: a negative stop only ever means "before index 0" (None in slice)
+            begin.append(b), end.append(e if e >= 0 else None), step.append(None if st == 1 else st)
+            final.append(size)
+            if not _full(p, n):
+                last = ax + 1
+        ax += 1
+    y = x
+    if last:
+        st = tuple(step[:last]) if any(s is not None for s in step[:last]) else ()
+        y = F.slice(x, begin=tuple(begin[:last]), end=tuple(end[:last]), step=st)
+    if not final:   # every axis indexed by an int: legacy nd gives shape (1,), never ()
+        return y if tuple(y.shape) == (1,) else F.Reshape(y, shape=(1,))
+    return _to_final(y, tuple(final), drop, new)
+
+
+def _const(x, value):
+    """``value`` (NumPy) as a constant of the trace that owns ``x`` (as ``bind`` picks it)."""
+    from .trace_base import _EAGER, _current
+    t = getattr(x, "_trace", None)
+    if t is None:
+        t = _current.get() or _EAGER[0]
+    return t.constant(value, value.dtype, x.device)
+
+
+def _advanced(x, parts, shape):
+    key_nd = [p for p in parts if p is not None]
+    adv_full = [i for i, p in enumerate(parts) if p is not None and type(p) is not slice]
+    adjacent = adv_full == list(range(adv_full[0], adv_full[-1] + 1))
+    adv_shapes = [() if type(p) is int else tuple(p.shape) for p in key_nd if type(p) is not slice]
+    try:
+        block = tuple(np.broadcast_shapes(*adv_shapes))
+    except ValueError:
+        raise _index_error(IndexingError, "shape mismatch: index arrays could not be broadcast together "
+                           f"with shapes {' '.join(str(s) for s in adv_shapes)}",
+                           "give index arrays broadcastable shapes") from None
+    # final layout (NumPy's): the broadcast block replaces the index arrays where they stand when they
+    # are adjacent in the key, else it comes first; None adds a size-1 axis where it stands
+    lens, ax = [], 0
+    for p in parts:
+        if p is None:
+            lens.append(("new", 1))
+        elif type(p) is slice:
+            lens.append(("dim", len(range(*p.indices(shape[ax])))))
+        else:
+            lens.append(("adv", None))
+        if p is not None:
+            ax += 1
+    if adjacent:
+        layout = lens[:adv_full[0]] + [("block", None)] + lens[adv_full[-1] + 1:]
+    else:
+        layout = [("block", None)] + [e for e in lens if e[0] != "adv"]
+    final, new = [], []
+    for kind, n in layout:
+        if kind == "block":
+            final.extend(block)
+        else:
+            if kind == "new":
+                new.append(len(final))
+            final.append(n)
+    # gather_nd index grid over the first K axes (trailing full slices are left to gather_nd)
+    k = len(key_nd)
+    while k and type(key_nd[k - 1]) is slice and _full(key_nd[k - 1], shape[k - 1]):
+        k -= 1
+    prefix, pos = [], {}
+    order = [("block", None)] if not adjacent else []
+    for a, p in enumerate(key_nd[:k]):
+        if type(p) is slice:
+            order.append(("dim", a))
+        elif adjacent and ("block", None) not in order:
+            order.append(("block", None))
+    for kind, a in order:
+        if kind == "block":
+            pos["block"] = len(prefix)
+            prefix.extend(block)
+        else:
+            pos[a] = len(prefix)
+            prefix.append(len(range(*key_nd[a].indices(shape[a]))))
+    P = len(prefix)
+    if _size(prefix) == 0 or not any(_is_value(p) for p in key_nd[:k]):
+        rows = []
+        for a, p in enumerate(key_nd[:k]):
+            if type(p) is slice:
+                r = np.arange(*p.indices(shape[a]), dtype=np.int64)
+                r = r.reshape((1,) * pos[a] + (-1,) + (1,) * (P - pos[a] - 1))
+            else:
+                b = pos["block"]
+                r = np.zeros(block, np.int64) if _is_value(p) else np.broadcast_to(np.asarray(p, np.int64), block)
+                r = r.reshape((1,) * b + block + (1,) * (P - b - len(block)))
+            rows.append(np.broadcast_to(r, tuple(prefix)))
+        idx = np.stack(rows) if P else np.stack(rows).reshape(k, 1)
+        y = F.gather_nd(x, _const(x, np.ascontiguousarray(idx)))
+    else:
+        vals = [p for p in key_nd[:k] if _is_value(p)]
+        same = len({np.dtype(v.dtype) for v in vals}) == 1
+        only_vals = all(_is_value(p) for p in key_nd[:k])
+        idt = np.dtype(vals[0].dtype) if same and only_vals else np.dtype(np.int64)
+        rows = []
+        for a, p in enumerate(key_nd[:k]):
+            if type(p) is slice:
+                r = np.arange(*p.indices(shape[a]), dtype=idt)
+                r = r.reshape((1,) * pos[a] + (-1,) + (1,) * (P - pos[a] - 1))
+                rows.append(_const(x, np.ascontiguousarray(np.broadcast_to(r, (1,) + tuple(prefix)))))
+                continue
+            b = pos["block"]
+            placed = (1,) * b + block + (1,) * (P - b - len(block))
+            if not _is_value(p):
+                r = np.broadcast_to(np.asarray(p, idt), block).reshape(placed)
+                rows.append(_const(x, np.ascontiguousarray(np.broadcast_to(r, (1,) + tuple(prefix)))))
+                continue
+            v = p if np.dtype(p.dtype) == idt else F.Cast(p, dtype=idt)
+            if tuple(v.shape) != block:
+                v = F.broadcast_to(F.Reshape(v, shape=(1,) * (len(block) - len(v.shape)) + tuple(v.shape))
+                                   if len(v.shape) < len(block) else v, shape=block)
+            if placed != block:
+                v = F.Reshape(v, shape=placed)
+            if placed != tuple(prefix):
+                v = F.broadcast_to(v, shape=tuple(prefix))
+            rows.append(F.expand_dims(v, axis=0))
+        if P == 0:   # 0-d index arrays only: gather_nd needs (K, N...) indices, so N = 1
+            rows = [F.Reshape(r, shape=(1, 1)) for r in rows]
+        idx = rows[0] if len(rows) == 1 else F.concat(*rows, dim=0)
+        y = F.gather_nd(x, idx)
+    if not final:
+        return F.Reshape(y, shape=(1,)) if tuple(y.shape) != (1,) else y
+    drop = (0,) if P == 0 else ()
+    return _to_final(y, tuple(final), drop, new)
+
+
+def is_contiguous_view(parts, shape):
+    """Whether MXNet 1.9.1 returns a view for this basic key (``_basic_indexing_slice_is_contiguous``):
+    from the last axis backwards, once an axis is a proper subset every earlier axis must select at
+    most one element, and no axis may step by more than 1 (or backwards) over several elements."""
+    lens, steps = [], []
+    ax = 0
+    for p in parts:
+        if p is None:
+            continue
+        n = shape[ax]
+        ax += 1
+        if type(p) is int:
+            lens.append((1, n)), steps.append(1)
+        else:
+            b, e, st = p.indices(n)
+            lens.append((len(range(b, e, st)), n)), steps.append(st)
+    if _size([m for m, _ in lens]) in (0, 1):
+        return True
+    subset = False
+    for (m, n), st in zip(reversed(lens), reversed(steps)):
+        if m == 0:
+            return True
+        if m > 1 and (st > 1 or st < 0):
+            return False
+        if subset:
+            if m > 1:
+                return False
+        elif m < n:
+            subset = True
+    return True
+
+
+def check_key_scalar(key):
+    """Keys a 0-d array accepts: () and :."""
+    if not ((type(key) is tuple and not key) or (type(key) is slice and key == slice(None))):
+        raise _index_error(IndexingError, f"a 0-d array only accepts () and : as index, got {key!r}",
+                           "use x[()]")
+
+
+def getitem(x, key):
+    """``x[key]`` with MXNet 1.9.1's legacy nd semantics, lowered to registry ops."""
+    if (type(key) is tuple and not key) or (type(key) is slice and key == slice(None)):
+        return x
+    shape = tuple(x.shape)
+    if not shape:
+        check_key_scalar(key)
+    parts = parse_key(key, shape)
+    if is_advanced(parts):
+        return _advanced(x, parts, shape)
+    return _basic(x, parts, shape)

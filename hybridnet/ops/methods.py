@@ -11,6 +11,7 @@ import numpy as np
 
 from . import api as F
 from .bind import bind
+from .indexing import getitem as _getitem
 from .registry import REGISTRY
 
 __all__ = ["ArrayMethods", "FLUENT"]
@@ -68,6 +69,10 @@ class ArrayMethods:
 
     def __abs__(self):
         return bind(REGISTRY["abs"], (self,), _E)
+
+    # ---- indexing (ops/indexing.py: MXNet 1.9.1 legacy nd semantics, lowered to registry ops) ---
+    def __getitem__(self, key):
+        return _getitem(self, key)
 
     # ---- shape --------------------------------------------------------------------------------
     def reshape(self, *shape, **kwargs):
