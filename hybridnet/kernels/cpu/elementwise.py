@@ -35,8 +35,11 @@ def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
 def _cacheable(fn):
     """Numba can only cache functions defined in a real source file (not a notebook cell or exec)."""
     import os
+    import sys
     f = fn.__code__.co_filename
-    return bool(f) and not f.startswith("<") and os.path.exists(f)
+    mod = sys.modules.get(getattr(fn, "__module__", None) or "")
+    return (bool(f) and not f.startswith("<") and os.path.exists(f)
+            and getattr(mod, "__file__", None) is not None)   # runpy/exec'd modules are not importable
 
 
 def make_elementwise_kernel(op):
