@@ -205,15 +205,13 @@ class NDArray(ArrayMethods):
         shape = self._data.shape
         if not shape:
             _ix.check_key_scalar(key)
-        if _current_trace() is None and (self._entry is None or not _is_recording()):
-            parts = _ix.parse_key(key, shape)
-            if not _ix.is_advanced(parts):
-                return NDArray(self._basic_view(parts, shape), self._device)
-        out = ArrayMethods.__getitem__(self, key)
-        if out is not self and out._trace is None:
-            parts = _ix.parse_key(key, shape)
-            if not _ix.is_advanced(parts) and _ix.is_contiguous_view(parts, shape):
-                out._data = self._data[tuple(parts) + (Ellipsis,)].reshape(out.shape)   # shares memory
+        parts = _ix.parse_key(key, shape)
+        basic = not _ix.is_advanced(parts)
+        if basic and _current_trace() is None and (self._entry is None or not _is_recording()):
+            return NDArray(self._basic_view(parts, shape), self._device)
+        out = _ix.lower(self, parts, shape)     # registry ops: on the tape / in the graph
+        if basic and out is not self and out._trace is None and _ix.is_contiguous_view(parts, shape):
+            out._data = self._data[tuple(parts) + (Ellipsis,)].reshape(out.shape)   # shares memory
         return out
 
     def _basic_view(self, parts, shape):

@@ -22,7 +22,7 @@ from .registry import defop
 from .spec import TensorSpec
 
 __all__ = ["IndexingError", "IndexOutOfRangeError", "gather_nd_shape", "parse_key", "is_advanced",
-           "is_contiguous_view", "check_key_scalar", "getitem"]
+           "is_contiguous_view", "check_key_scalar", "getitem", "lower"]
 
 
 class IndexingError(ShapeError, IndexError):
@@ -467,6 +467,18 @@ def _const(x, value):
 
 
 def _advanced(x, parts, shape):
+    p0 = parts[0]
+    if type(p0) is not slice and type(p0) is not int and p0 is not None and all(
+            type(p) is slice and _full(p, n) for p, n in zip(parts[1:], shape[1:])) and len(parts) == len(shape):
+        # x[idx] (the common case): one gather_nd over axis 0
+        if len(p0.shape) == 0:
+            return _generic_advanced(x, parts, shape)
+        idx = F.expand_dims(p0, axis=0) if _is_value(p0) else _const(x, p0.reshape((1,) + p0.shape))
+        return F.gather_nd(x, idx)
+    return _generic_advanced(x, parts, shape)
+
+
+def _generic_advanced(x, parts, shape):
     key_nd = [p for p in parts if p is not None]
     adv_full = [i for i, p in enumerate(parts) if p is not None and type(p) is not slice]
     adjacent = adv_full == list(range(adv_full[0], adv_full[-1] + 1))
@@ -616,7 +628,11 @@ def getitem(x, key):
     shape = tuple(x.shape)
     if not shape:
         check_key_scalar(key)
-    parts = parse_key(key, shape)
+    return lower(x, parse_key(key, shape), shape)
+
+
+def lower(x, parts, shape):
+    """``x[key]`` for a key already normalised by ``parse_key``."""
     if is_advanced(parts):
         return _advanced(x, parts, shape)
     return _basic(x, parts, shape)

@@ -49,15 +49,16 @@ def _norm_axis(axis, ndim):
 
 def out_of_range(op, idx, lo, hi, axis, what, fix=None):
     """Raise naming the first offending index when any ``idx`` lies outside ``[lo, hi)`` (``hi`` is
-    the axis size)."""
+    the axis size). Returns whether any index is negative."""
     if not idx.size:
-        return
-    bad = (idx < lo) | (idx >= hi)
-    if bool(bad.any()):
-        first = int(idx[bad].reshape(-1)[0])
+        return False
+    mn, mx = int(idx.min()), int(idx.max())   # two reductions, no temporaries on the good path
+    if mn < lo or mx >= hi:
+        first = int(idx[(idx < lo) | (idx >= hi)].reshape(-1)[0])
         raise op_error(op, (), IndexOutOfRangeError,
                        f"index {first} is out of bounds for axis {axis} with size {hi} ({what})",
                        fix or f"indices along axis {axis} must lie in [{lo}, {hi})")
+    return mn < 0
 
 
 # ---- take ---------------------------------------------------------------------------------------
@@ -153,8 +154,8 @@ def nd_linear_index(xp, dshape, indices, op=_GATHER_ND):
     for i in range(m):
         n = dshape[i]
         row = idx[i]
-        out_of_range(op, row, -n, n, i, f"data shape {tuple(dshape)}, indices shape {tuple(indices.shape)}")
-        row = xp.where(row < 0, row + n, row)
+        if out_of_range(op, row, -n, n, i, f"data shape {tuple(dshape)}, indices shape {tuple(indices.shape)}"):
+            row = xp.where(row < 0, row + n, row)
         lin = row if lin is None else lin * n + row
     return lin
 
