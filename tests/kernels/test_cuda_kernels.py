@@ -154,7 +154,7 @@ class TestKernels:
         ((3, 4), {}), ((3, 4), {"axis": 1}), ((3, 4), {"axis": 0}), ((2, 3, 4), {"axis": (0, 2)}),
         ((2, 3, 4), {"axis": -1, "keepdims": True}), ((2, 3, 4), {"axis": 1, "exclude": True}),
         ((1, 64), {"axis": 1}), ((64,), {}), ((4, 16), {"axis": 0}), ((0, 3), {"axis": 0}),
-        ((3, 0), {"axis": 1}), ((2, 3), {"axis": ()})])
+        ((3, 0), {"axis": 1}), ((2, 3), {"axis": ()}), ((4, 33), {"axis": 1}), ((40, 2), {"axis": 0}), ((3, 20), {"axis": 1})])
     def test_sum(self, device, shape, attrs):
         for dt in ("float32", "float16", "int32"):
             x = rand(shape, dt, -9, 9)
@@ -200,10 +200,44 @@ class TestKernels:
             pytest.skip(f"{name} is not defined yet")
         ref = getattr(np, name)
         x = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, np.nan, 5.0, np.nan], [-1.0, -1.0, -1.0, -1.0]], np.float32)
-        close(run(name, device, x, axis=1), ref(x, axis=1).astype(np.float32))
+        close(run(name, device, x, axis=1), ref(x, axis=1).astype(np.float32))   # ties: first; NaN wins
+        close(run(name, device, x, axis=0, keepdims=True), ref(x, axis=0, keepdims=True).astype(np.float32))
+        close(run(name, device, x), np.array([ref(x)], np.float32))             # axis=None: flat index
+        close(run(name, device, np.full((2, 3), -np.inf, np.float32), axis=1), [0.0, 0.0])
+        xi = np.array([[4, 9, 9], [7, 1, 1]], np.int32)
+        r = run(name, device, xi, axis=1)
+        assert host(r).dtype == np.int32                                       # the input's dtype
+        close(r, ref(xi, axis=1))
         long = rand((1, 64))
         long[0, 40] = 9.0 if name == "argmax" else -9.0
         close(run(name, device, long, axis=1), np.array([40], np.float32))
+
+    def test_argmax_channel(self, device):
+        if "argmax_channel" not in REGISTRY:
+            pytest.skip("argmax_channel is not defined yet")
+        x = rand((2, 3, 4))
+        close(run("argmax_channel", device, x), np.argmax(x, axis=1).astype(np.float32))
+
+    def test_integer_mean_and_sum_wrap(self, device):
+        if "mean" not in REGISTRY:
+            pytest.skip("mean is not defined yet")
+        close(run("mean", device, np.array([-7, 0, 0], np.int32)), np.array([-2], np.int32))   # MXNet
+        close(run("mean", device, np.array([200, 100], np.uint8)), np.array([22], np.uint8))   # wraps
+        close(run("sum", device, np.array([200, 100], np.uint8)), np.array([44], np.uint8))
+
+    def test_norm(self, device):
+        if "norm" not in REGISTRY:
+            pytest.skip("norm is not defined yet")
+        x = rand((3, 4))
+        close(run("norm", device, x), np.array([np.linalg.norm(x)], np.float32), rtol=1e-6)
+        close(run("norm", device, x, ord=1, axis=1), np.abs(x).sum(1), rtol=1e-6)
+        close(run("norm", device, x, axis=0, keepdims=True), np.linalg.norm(x, axis=0, keepdims=True), rtol=1e-6)
+        big32 = np.array([1e30, 1e30], np.float32)                  # squares overflow float32
+        close(run("norm", device, big32), np.array([np.sqrt(2) * 1e30], np.float32), rtol=1e-6)
+        big64 = np.array([[1e200, -1e200, 0.0], [3e-200, 4e-200, 0.0], [np.inf, 1.0, 0.0]])
+        close(run("norm", device, big64, axis=1), [np.sqrt(2) * 1e200, 5e-200, np.inf], rtol=1e-14)
+        r = run("norm", device, x, out_dtype="float64")
+        assert host(r).dtype == np.float64
 
     # ---- softmax ------------------------------------------------------------------------------
 

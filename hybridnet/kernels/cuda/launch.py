@@ -35,6 +35,11 @@ def cuda():
     """``numba.cuda`` (the simulator under ``NUMBA_ENABLE_CUDASIM=1``), imported on first use."""
     m = _state.get("cuda")
     if m is None:
+        import numpy as np
+        if not hasattr(np, "row_stack"):
+            # numba-cuda <= 0.30.4 registers an overload for np.row_stack, which NumPy 2.5 removed
+            # (an alias of vstack since NumPy 2.0): without it numba.cuda's typing fails to load.
+            np.row_stack = np.vstack
         from numba import cuda as m
         _state["cuda"] = m
     return m
@@ -118,12 +123,134 @@ def as_kernel_arg(a):
 
 def launch(kernel, blocks, threads, *args):
     """Launch ``kernel[blocks, threads]`` on CuPy's current stream; array arguments may be CuPy
-    (real GPU) or NumPy (simulator) arrays; other arguments are passed as they are."""
+    (real GPU) or NumPy (simulator) arrays; other arguments are NumPy scalars (typed as they are).
+
+    On a GPU the first launch for an argument signature goes through Numba's dispatcher (compiling
+    if needed); later ones skip it: the compiled kernel is launched directly through ``cuda.core``
+    with the arguments packed as Numba's ABI wants them (an array is ``meminfo, parent, size,
+    itemsize, data, *shape, *strides``), which takes a few microseconds instead of ~100 (Numba
+    otherwise wraps each CuPy array in a DeviceNDArray and re-types it on every call)."""
     if SIM:
         _sim_launch(kernel, blocks, threads, args)
         return
+    key = (id(kernel),) + tuple(map(_arg_key, args))
+    fast = _FAST.get(key)
+    if fast:
+        ck, packers = fast
+        kargs = []
+        for p, a in zip(packers, args):
+            p(a, kargs)
+        cfg = _CONFIGS.get((blocks, threads))
+        if cfg is None:
+            cfg = _CONFIGS[(blocks, threads)] = _launch_config(blocks, threads)
+        _core_launch()(_core_stream(), cfg, ck, *kargs)
+        return
     conv = [as_kernel_arg(a) if hasattr(a, "__cuda_array_interface__") else a for a in args]
     kernel[blocks, threads, current_stream()](*conv)
+    if fast is None:
+        _FAST[key] = _make_fast(kernel, conv)
+
+
+_FAST = {}       # (id(dispatcher), arg keys) -> (cuda.core kernel, packers) | False (use the dispatcher)
+_CONFIGS = {}
+
+
+def _arg_key(a):
+    t = type(a)
+    if t is not _ndarray_type():
+        return t
+    # Numba's layout rule (dummyarray._compute_layout): 0-size -> C; a 0 stride -> A; C preferred over F
+    if a.size == 0:
+        lay = "C"
+    elif 0 in a.strides:
+        lay = "A"
+    elif a.flags.c_contiguous:
+        lay = "C"
+    elif a.flags.f_contiguous:
+        lay = "F"
+    else:
+        lay = "A"
+    return (a.dtype.char, a.ndim, lay)
+
+
+def _ndarray_type():
+    t = _state.get("ndarray")
+    if t is None:
+        from ..backend import _cupy
+        t = _state["ndarray"] = _cupy().ndarray
+    return t
+
+
+def _core_stream():
+    """CuPy's current stream as a cached ``cuda.core`` Stream (no conversion per launch)."""
+    from ..backend import _cupy
+    cp = _cupy()
+    key = (cp.cuda.runtime.getDevice(), cp.cuda.get_current_stream().ptr)
+    streams = _state.setdefault("core_streams", {})
+    s = streams.get(key)
+    if s is None:
+        import cuda.core as cc
+        ptr = key[1]
+        if ptr == 0 and hasattr(cc, "LEGACY_DEFAULT_STREAM"):
+            s = cc.LEGACY_DEFAULT_STREAM
+        elif ptr == 2 and hasattr(cc, "PER_THREAD_DEFAULT_STREAM"):
+            s = cc.PER_THREAD_DEFAULT_STREAM
+        else:
+            s = cc.Stream.from_handle(ptr)
+        streams[key] = s
+    return s
+
+
+def _core_launch():
+    f = _state.get("core_launch")
+    if f is None:
+        from cuda.core import launch as f
+        _state["core_launch"] = f
+    return f
+
+
+def _launch_config(blocks, threads):
+    from cuda.core import LaunchConfig
+    try:
+        return LaunchConfig(grid=blocks, block=threads, shmem_size=0)
+    except TypeError:
+        return LaunchConfig(grid=blocks, block=threads)
+
+
+def _pack_array(a, out):
+    out.extend((0, 0, a.size, a.itemsize, a.data.ptr))
+    out.extend(a.shape)
+    out.extend(a.strides)
+
+
+def _make_fast(dispatcher, conv):
+    """The direct-launch entry for the signature just launched, or False where it can't be used."""
+    import ctypes
+    try:
+        from numba.cuda import types as nt
+        argtypes = tuple(dispatcher.typeof_pyval(c) for c in conv)
+        kern = dispatcher.overloads.get(argtypes)
+        if kern is None or getattr(kern, "debug", False) or getattr(kern, "cooperative", False) \
+                or getattr(dispatcher, "_kernel_launch_config_sensitive", False):
+            return False
+        packers = []
+        for t in argtypes:
+            if isinstance(t, nt.Array):
+                packers.append(_pack_array)
+            elif isinstance(t, nt.Integer):
+                c = getattr(ctypes, f"c_{t}")
+                packers.append(lambda v, out, c=c: out.append(c(v)))
+            elif t == nt.float64:
+                packers.append(lambda v, out: out.append(ctypes.c_double(v)))
+            elif t == nt.float32:
+                packers.append(lambda v, out: out.append(ctypes.c_float(v)))
+            elif t == nt.boolean:
+                packers.append(lambda v, out: out.append(bool(v)))
+            else:
+                return False
+        return kern._codelibrary.get_cufunc().kernel, packers
+    except Exception:
+        return False
 
 
 def _sim_launch(kernel, blocks, threads, args):
