@@ -1,9 +1,11 @@
 """Indexing-op kernels over the array API (NumPy on the CPU, CuPy on the GPU): gathers are one
-``take`` / ``take_along_axis`` after normalising the indices; scatter-adds use ``add.at`` (NumPy) or
-``cupyx.scatter_add``. ``kernels/cpu/gather.py`` replaces the CPU scatters with Numba loops.
+``take`` / ``take_along_axis`` after normalising the indices; scatter-adds use ``add.at``.
+``kernels/cpu/gather.py`` holds the CPU ``take`` and the Numba scatter-adds, so ``take``,
+``_backward_take`` and ``_backward_gather_nd`` are registered here for the GPU only.
 
 Indices may be float: they are truncated towards zero (``astype(int64)``), as MXNet's C++ cast does.
-Data-dependent range checks (``take(mode='raise')``, ``gather_nd``) read one flag back from the device.
+Data-dependent range checks (``take(mode='raise')``, ``gather_nd``, ``scatter_nd``) read the index
+minimum and maximum back from the device.
 """
 import numpy as np
 
@@ -89,8 +91,9 @@ def take(a, indices, out=None, axis=0, mode="clip"):
 
 def scatter_add_rows(xp, out3, idx, g3):
     """out3[p, idx[k], q] += g3[p, k, q] (repeated indices accumulate)."""
-    if xp is np:
-        np.add.at(out3, (slice(None), idx), g3)
+    at = getattr(xp.add, "at", None)    # NumPy; CuPy >= 13 (cupyx.scatter_add before)
+    if at is not None:
+        at(out3, (slice(None), idx), g3)
     else:
         import cupyx
         cupyx.scatter_add(out3, (slice(None), idx), g3)
