@@ -518,7 +518,9 @@ def slice_spec(op, x, begin, end, step):
 
 
 def slices_of(spec):
-    return tuple(slice(b, e if e >= 0 else None, st) for b, e, st in spec)
+    # an empty range must stay empty: a start of -1 would otherwise mean "the last element"
+    return tuple(slice(0, 0, 1) if len(range(b, e, st)) == 0 else slice(b, e if e >= 0 else None, st)
+                 for b, e, st in spec)
 
 
 def _sliced_shape(spec):

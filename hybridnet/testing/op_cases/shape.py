@@ -241,6 +241,7 @@ CASES = [
             Sample(((3, 4, 5),), {"begin": (None, None, None), "end": (None, None, None), "step": (-1, 2, -2)}),
             Sample(((3, 4),), {"begin": (0, -10), "end": (2, 10)}, note="clamped"),
             Sample(((3, 4),), {"begin": (0, 5), "end": (2, 7)}, note="empty result"),
+            Sample(((2,),), {"begin": (-3,), "end": (None,), "step": (-2,)}, note="empty negative step"),
             Sample(((3, 4),), {"begin": (), "end": ()}), Sample(((0, 4),), {"begin": (0,), "end": (1,)})],
            int_dtypes=("int32",), grad2=True,
            errors=[ErrorCase(((3, 4),), {"begin": (0,), "end": (1,), "step": (0,)}, ShapeError, r"step\[0\] is 0"),
