@@ -270,3 +270,15 @@ class TestKernels:
         got = run(name, device, h)
         assert host(got).dtype == np.float16
         close(got, self._softmax_ref(h, -1, scale, log), rtol=1e-2, atol=1e-2)
+
+    def test_softmax_use_length(self, device):
+        if "softmax" not in REGISTRY:
+            pytest.skip("softmax is not defined yet")
+        x = rand((3, 6))
+        lens = np.array([2, 0, 6], np.int32)
+        want = np.zeros_like(x, np.float64)
+        for i, n in enumerate(lens):
+            if n:
+                want[i, :n] = self._softmax_ref(x[i:i + 1, :n])[0]
+        close(run("softmax", device, x, lens, use_length=True), want, rtol=1e-5, atol=1e-6)
+

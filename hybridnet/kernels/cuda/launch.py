@@ -227,6 +227,7 @@ def _make_fast(dispatcher, conv):
     """The direct-launch entry for the signature just launched, or False where it can't be used."""
     import ctypes
     try:
+        import cuda.core  # noqa: F401  (older numba-cuda without cuda.core: the dispatcher path)
         from numba.cuda import types as nt
         argtypes = tuple(dispatcher.typeof_pyval(c) for c in conv)
         kern = dispatcher.overloads.get(argtypes)

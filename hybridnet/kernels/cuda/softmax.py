@@ -168,7 +168,7 @@ def softmax_kernel(mode, negate=False):
         xp = xp_of(x)
         odt = np.dtype(dtype) if dtype is not None else x.dtype
         t = 1.0 if temperature is None else float(temperature)
-        scale = (-1.0 if negate else 1.0) / t
+        scale = (-1.0 if negate else 1.0) / t if t != 0 else (-math.inf if negate else math.inf)
         shape = x.shape
         if x.ndim == 0:
             x = x.reshape(1)
