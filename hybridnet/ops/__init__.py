@@ -7,5 +7,5 @@ from .opdef import (REQUIRED, AnyValue, Attr, Axes, Axis, Bool, Choice, DType, F
                     Pattern, Shape, Str, scalar_helper)
 from .registry import CPU_ONLY, REGISTRY, defop, get_op, on_register, public_ops, register_kernel  # noqa: F401
 from .spec import TensorSpec  # noqa: F401
-from . import unary, binary, reduce, shape, indexing, linalg, sorting, cast, random  # noqa: F401,E402  (op families, in dependency order)
+from . import unary, binary, reduce, softmax, shape, indexing, linalg, sorting, cast, random  # noqa: F401,E402  (op families, in dependency order)
 from . import methods  # noqa: F401,E402

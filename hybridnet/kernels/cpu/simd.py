@@ -1,0 +1,266 @@
+"""Numba building blocks that keep CPU loops vectorised (AVX-512 here) without global fastmath.
+
+Built lazily by ``helpers()`` (importing this module imports no numba). Measured on this machine
+(256x1024 float32, one thread, us): row max with ``fmaxnum`` 20 vs a ``v if v > m else m`` loop 155
+vs NumPy 35; row sum with ``radd`` 15 vs strict-order 75 vs NumPy 47; ``exp32`` over 256K floats 148
+vs NumPy's SIMD ``np.exp`` 120 vs ``math.exp`` in a Numba loop (scalar libm, no SVML) ~1000.
+
+- ``radd(a, b)`` / ``rmul(a, b)``: for floats ``a + b`` / ``a * b`` carrying LLVM's ``reassoc`` flag on
+  that one instruction (plain integer ops otherwise), so a reduction loop over them is vectorised (partial sums in lanes). Everything else in
+  the loop keeps IEEE semantics, unlike ``fastmath=True``, which also allows no-NaN/no-inf assumptions
+  and reassociates the exp polynomial's power-of-two scaling (overflowing/underflowing it).
+- ``vmax(a, b)`` / ``vmin(a, b)``: ``llvm.maxnum``/``llvm.minnum`` for floats (NaN-ignoring: the
+  other operand wins), which LLVM vectorises as a reduction; plain compare-select for integers.
+- ``exp32(x)`` / ``exp64(x)`` / ``fexp(x)`` (either, by type): Cephes-style ``exp`` with a polynomial
+  and the ``2**n`` scale built from exponent bits, branch-free. ``+-inf``, NaN and subnormal results
+  are exact cases; error <= 1 ulp against a correctly rounded reference (see the kernel tests).
+
+Numba's on-disk cache of a kernel is keyed on its own source file: after editing this file, clear the
+``__pycache__/*.nbi`` of the kernel modules that inline these helpers.
+"""
+import math
+
+import numpy as np
+
+__all__ = ["helpers", "fast_exp"]
+
+_NS = {}
+
+
+def helpers():
+    """A namespace with ``radd, rmul, vmax, vmin, exp32, exp64, fexp, isnan, nan_like`` (the generic ones
+    dispatch on float/integer types)."""
+    h = _NS.get("h")
+    if h is not None:
+        return h
+    from types import SimpleNamespace
+
+    from llvmlite import ir
+    from numba import njit, types
+    from numba.extending import intrinsic, overload
+
+    def _same_float(a, b):
+        return isinstance(a, types.Float) and a == b
+
+    @intrinsic
+    def radd_f(typingctx, a, b):
+        if not _same_float(a, b):
+            return None
+
+        def codegen(context, builder, sig, args):
+            return builder.fadd(args[0], args[1], flags=("reassoc", "nsz"))
+        return a(a, b), codegen
+
+    @intrinsic
+    def rmul_f(typingctx, a, b):
+        if not _same_float(a, b):
+            return None
+
+        def codegen(context, builder, sig, args):
+            return builder.fmul(args[0], args[1], flags=("reassoc", "nsz"))
+        return a(a, b), codegen
+
+    def _minmax_intrinsic(name):
+        @intrinsic
+        def f(typingctx, a, b):
+            if not _same_float(a, b):
+                return None
+
+            def codegen(context, builder, sig, args):
+                ty = args[0].type
+                fn = builder.module.declare_intrinsic(name, [ty], ir.FunctionType(ty, [ty, ty]))
+                return builder.call(fn, args)
+            return a(a, b), codegen
+        return f
+
+    maxnum = _minmax_intrinsic("llvm.maxnum")
+    minnum = _minmax_intrinsic("llvm.minnum")
+
+    @intrinsic
+    def pow2_f32(typingctx, f):
+        """2**f for an integral float32 ``f`` in [-126, 127]: the exponent bits, no libm."""
+        if f != types.float32:
+            return None
+
+        def codegen(context, builder, sig, args):
+            i32 = ir.IntType(32)
+            i = builder.fptosi(args[0], i32)
+            i = builder.shl(builder.add(i, ir.Constant(i32, 127)), ir.Constant(i32, 23))
+            return builder.bitcast(i, ir.FloatType())
+        return types.float32(f), codegen
+
+    @intrinsic
+    def pow2_f64(typingctx, f):
+        """2**f for an integral float64 ``f`` in [-1022, 1023]."""
+        if f != types.float64:
+            return None
+
+        def codegen(context, builder, sig, args):
+            i64 = ir.IntType(64)
+            i = builder.fptosi(args[0], i64)
+            i = builder.shl(builder.add(i, ir.Constant(i64, 1023)), ir.Constant(i64, 52))
+            return builder.bitcast(i, ir.DoubleType())
+        return types.float64(f), codegen
+
+    f4 = np.float32
+    # float32: Cephes expf. x = n ln2 + r, |r| <= ln2/2, e**r by a degree-7 polynomial; ln2 in two
+    # parts (C1 exact in a few bits) so r is exact. 2**n = 2**n1 * 2**n2 with n1 = floor(n/2): both
+    # are normal even for subnormal results, and the last multiply rounds once.
+    LOG2E32, HALF32, ONE32, ZERO32 = f4(1.4426950408889634), f4(0.5), f4(1.0), f4(0.0)
+    C1_32, C2_32 = f4(0.693359375), f4(-2.12194440e-4)
+    P0, P1, P2, P3, P4, P5 = (f4(1.9875691500e-4), f4(1.3981999507e-3), f4(8.3334519073e-3),
+                              f4(4.1665795894e-2), f4(1.6666665459e-1), f4(5.0000001201e-1))
+    HI32 = f4(88.72283935546875)      # exp(HI32) rounds to inf in float32
+    LO32 = f4(-103.97208404541016)    # below this exp(x) rounds to 0 (half the smallest subnormal)
+    INF32 = f4(np.inf)
+
+    @njit(inline="always")
+    def exp32(x):
+        xc = x if x >= LO32 else LO32                     # NaN -> LO32: the integer part stays defined
+        xc = HI32 if xc > HI32 else xc
+        fn = np.floor(xc * LOG2E32 + HALF32)
+        r = xc - fn * C1_32
+        r = r - fn * C2_32
+        p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5
+        p = p * (r * r) + r + ONE32
+        fn1 = np.floor(fn * HALF32)
+        y = p * pow2_f32(fn1) * pow2_f32(fn - fn1)
+        y = INF32 if x > HI32 else y
+        y = y if x >= LO32 else ZERO32
+        return x if x != x else y
+
+    # float64: the same reduction (fdlibm's two-part ln2) and a degree-13 Taylor polynomial on
+    # |r| <= ln2/2 (truncation error < 1e-17 relative).
+    LOG2E64, LN2HI, LN2LO = 1.4426950408889634, 6.93147180369123816490e-01, 1.90821492927058770002e-10
+    HI64, LO64 = 709.782712893384, -745.1332191019412
+    C = [1.0 / math.factorial(k) for k in range(14)]
+    Q13, Q12, Q11, Q10, Q9, Q8, Q7, Q6, Q5, Q4, Q3, Q2 = (C[13], C[12], C[11], C[10], C[9], C[8], C[7],
+                                                          C[6], C[5], C[4], C[3], C[2])
+
+    @njit(inline="always")
+    def exp64(x):
+        xc = x if x >= LO64 else LO64
+        xc = HI64 if xc > HI64 else xc
+        fn = np.floor(xc * LOG2E64 + 0.5)
+        r = (xc - fn * LN2HI) - fn * LN2LO
+        p = ((((((((((Q13 * r + Q12) * r + Q11) * r + Q10) * r + Q9) * r + Q8) * r + Q7) * r + Q6) * r
+                 + Q5) * r + Q4) * r + Q3) * r + Q2
+        p = p * (r * r) + r + 1.0
+        fn1 = np.floor(fn * 0.5)
+        y = p * pow2_f64(fn1) * pow2_f64(fn - fn1)
+        y = np.inf if x > HI64 else y
+        y = y if x >= LO64 else 0.0
+        return x if x != x else y
+
+    def fexp(x):           # typed by the overload below; Python fallback for completeness
+        return np.exp(x)
+
+    @overload(fexp)
+    def _fexp(x):
+        if x == types.float32:
+            return lambda x: exp32(x)
+        if x == types.float64:
+            return lambda x: exp64(x)
+        return None
+
+    def radd(a, b):
+        return a + b
+
+    def rmul(a, b):
+        return a * b
+
+    @overload(radd)
+    def _radd(a, b):
+        if _same_float(a, b):
+            return lambda a, b: radd_f(a, b)
+        if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+            return lambda a, b: a + b          # integer adds are associative: LLVM vectorises them
+        return None
+
+    @overload(rmul)
+    def _rmul(a, b):
+        if _same_float(a, b):
+            return lambda a, b: rmul_f(a, b)
+        if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+            return lambda a, b: a * b
+        return None
+
+    def vmax(a, b):
+        return max(a, b)
+
+    def vmin(a, b):
+        return min(a, b)
+
+    @overload(vmax, inline="always")
+    def _vmax(a, b):
+        if _same_float(a, b):
+            return lambda a, b: maxnum(a, b)
+        if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+            return lambda a, b: a if a >= b else b
+        return None
+
+    @overload(vmin, inline="always")
+    def _vmin(a, b):
+        if _same_float(a, b):
+            return lambda a, b: minnum(a, b)
+        if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+            return lambda a, b: a if a <= b else b
+        return None
+
+    def isnan(v):
+        return v != v
+
+    @overload(isnan)
+    def _isnan(v):
+        if isinstance(v, types.Float):
+            return lambda v: v != v
+        return lambda v: False
+
+    def nan_like(v):
+        return np.nan
+
+    @overload(nan_like)
+    def _nan_like(v):
+        """NaN of v's float type; v itself for integers (never reached: integers are never NaN)."""
+        if v == types.float32:
+            nan32 = np.float32(np.nan)
+            return lambda v: nan32
+        if isinstance(v, types.Float):
+            return lambda v: np.nan
+        return lambda v: v
+
+    h = _NS["h"] = SimpleNamespace(radd=radd, rmul=rmul, vmax=vmax, vmin=vmin, exp32=exp32, exp64=exp64,
+                                   fexp=fexp, isnan=isnan, nan_like=nan_like)
+    return h
+
+
+def _exp_array():
+    k = _NS.get("exp_array")
+    if k is not None:
+        return k
+    from numba import njit
+    fexp = helpers().fexp
+
+    @njit(cache=True)
+    def exp_array(x, out):
+        for i in range(x.shape[0]):
+            out[i] = fexp(x[i])
+
+    k = _NS["exp_array"] = exp_array
+    return k
+
+
+def fast_exp(x, out=None):
+    """Elementwise ``exp`` with the kernels' polynomial, for float32/float64 arrays (used by tests and
+    benchmarks to check ``exp32``/``exp64`` against NumPy)."""
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"fast_exp takes float32 or float64 arrays, not {x.dtype}")
+    flat = np.ascontiguousarray(x).reshape(-1)
+    res = np.empty_like(flat)
+    _exp_array()(flat, res)
+    res = res.reshape(x.shape)
+    if out is None:
+        return res
+    out[...] = res
+    return out
