@@ -165,5 +165,28 @@ def main():
         print(f"  {name:28s} {us:7.1f}")
 
 
+def profile():
+    """cProfile of the host side of small eager calls (where the microseconds go)."""
+    import cProfile
+    import pstats
+    import cupy as cp
+    import hybridnet as mx
+    from hybridnet import nd
+    s = nd.array(np.ones(1000, np.float32), ctx=mx.gpu(0))
+    for f in (lambda: nd.exp(s), lambda: nd.sum(s, axis=0)):
+        for _ in range(20):
+            f()
+        pr = cProfile.Profile()
+        pr.enable()
+        for _ in range(2000):
+            f()
+        pr.disable()
+        cp.cuda.get_current_stream().synchronize()
+        pstats.Stats(pr).sort_stats("tottime").print_stats(14)
+
+
 if __name__ == "__main__":
-    main()
+    if "--profile" in sys.argv:
+        profile()
+    else:
+        main()

@@ -264,6 +264,9 @@ class TestKernels:
         close(run(name, device, y, axis=1), self._softmax_ref(y, 1, scale, log), rtol=1e-5, atol=1e-6)
         close(run(name, device, y, axis=0, temperature=2.0), self._softmax_ref(y, 0, scale / 2, log),
               rtol=1e-5, atol=1e-6)
+        mid = rand((3, 12))                                 # a warp (lanes) per row in the simulator
+        mid[2, 3] = -np.inf
+        close(run(name, device, mid), self._softmax_ref(mid, -1, scale, log), rtol=1e-5, atol=1e-6)
         long = rand((1, 64))                                # one block per row
         close(run(name, device, long), self._softmax_ref(long, -1, scale, log), rtol=1e-5, atol=1e-6)
         h = rand((2, 5), "float16")
@@ -280,5 +283,11 @@ class TestKernels:
         for i, n in enumerate(lens):
             if n:
                 want[i, :n] = self._softmax_ref(x[i:i + 1, :n])[0]
+        close(run("softmax", device, x, lens, use_length=True), want, rtol=1e-5, atol=1e-6)
+        x = rand((2, 12))
+        lens = np.array([12, 5], np.int64)
+        want = np.zeros_like(x, np.float64)
+        want[0] = self._softmax_ref(x[:1])[0]
+        want[1, :5] = self._softmax_ref(x[1:, :5])[0]
         close(run("softmax", device, x, lens, use_length=True), want, rtol=1e-5, atol=1e-6)
 

@@ -233,6 +233,9 @@ def build_kernel(fn_dev, n_in, n_s, ndim, flat, compute_dtype, out_dtype):
 # ---- the kernel ---------------------------------------------------------------------------------
 
 def _broadcast_shape(op, xs):
+    s0 = xs[0].shape
+    if all(x.shape == s0 for x in xs):
+        return s0
     try:
         return tuple(np.broadcast_shapes(*[x.shape for x in xs]))
     except ValueError:
@@ -279,7 +282,7 @@ def make_elementwise_kernel(op):
             flat = (out.flags.c_contiguous
                     and all(x.shape == shape and x.flags.c_contiguous for x in xs))
             if flat:
-                args = [out.reshape(-1)] + [x.reshape(-1) for x in xs]
+                args = [L.Flat(out)] + [L.Flat(x) for x in xs]
                 ndim = 1
             else:
                 ndim = max(len(shape), 1)

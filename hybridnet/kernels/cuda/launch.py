@@ -131,7 +131,7 @@ def launch(kernel, blocks, threads, *args):
     itemsize, data, *shape, *strides``), which takes a few microseconds instead of ~100 (Numba
     otherwise wraps each CuPy array in a DeviceNDArray and re-types it on every call)."""
     if SIM:
-        _sim_launch(kernel, blocks, threads, args)
+        _sim_launch(kernel, blocks, threads, [a.a.reshape(-1) if type(a) is Flat else a for a in args])
         return
     key = (id(kernel),) + tuple(map(_arg_key, args))
     fast = _FAST.get(key)
@@ -145,10 +145,26 @@ def launch(kernel, blocks, threads, *args):
             cfg = _CONFIGS[(blocks, threads)] = _launch_config(blocks, threads)
         _core_launch()(_core_stream(), cfg, ck, *kargs)
         return
-    conv = [as_kernel_arg(a) if hasattr(a, "__cuda_array_interface__") else a for a in args]
+    conv = [as_kernel_arg(a.a.reshape(-1) if type(a) is Flat else a)
+            if type(a) is Flat or hasattr(a, "__cuda_array_interface__") else a for a in args]
     kernel[blocks, threads, current_stream()](*conv)
     if fast is None:
-        _FAST[key] = _make_fast(kernel, conv)
+        _FAST[key] = _make_fast(kernel, conv, [type(a) is Flat for a in args])
+
+
+class Flat:
+    """A C-contiguous array passed as its 1-D view: on the direct-launch path it is packed as 1-D
+    without building a reshaped CuPy array (the reshape costs more than the rest of the packing)."""
+    __slots__ = ("a",)
+
+    def __init__(self, a):
+        self.a = a
+
+
+def _pack_flat(f, out):
+    a = f.a
+    n = a.size
+    out.extend((0, 0, n, a.itemsize, a.data.ptr, n, a.itemsize))
 
 
 _FAST = {}       # (id(dispatcher), arg keys) -> (cuda.core kernel, packers) | False (use the dispatcher)
@@ -157,6 +173,8 @@ _CONFIGS = {}
 
 def _arg_key(a):
     t = type(a)
+    if t is Flat:
+        return ("flat", a.a.dtype.char)
     if t is not _ndarray_type():
         return t
     # Numba's layout rule (dummyarray._compute_layout): 0-size -> C; a 0 stride -> A; C preferred over F
@@ -223,7 +241,7 @@ def _pack_array(a, out):
     out.extend(a.strides)
 
 
-def _make_fast(dispatcher, conv):
+def _make_fast(dispatcher, conv, flat):
     """The direct-launch entry for the signature just launched, or False where it can't be used."""
     import ctypes
     try:
@@ -235,8 +253,12 @@ def _make_fast(dispatcher, conv):
                 or getattr(dispatcher, "_kernel_launch_config_sensitive", False):
             return False
         packers = []
-        for t in argtypes:
-            if isinstance(t, nt.Array):
+        for t, fl in zip(argtypes, flat):
+            if fl:
+                if not (isinstance(t, nt.Array) and t.ndim == 1):
+                    return False
+                packers.append(_pack_flat)
+            elif isinstance(t, nt.Array):
                 packers.append(_pack_array)
             elif isinstance(t, nt.Integer):
                 c = getattr(ctypes, f"c_{t}")

@@ -109,7 +109,7 @@ def _k(x, out, rows, cols, n, splits, chunk):
             while j < j1:
                 v = CT(x[row, j])
                 b = {load}
-                a = {combine}
+                a = ACC({combine})
                 j += TX
         sm[ty, tx] = a
         cuda.syncthreads()
@@ -118,7 +118,7 @@ def _k(x, out, rows, cols, n, splits, chunk):
             if tx < w:
                 a = sm[ty, tx]
                 b = sm[ty, tx + w]
-                sm[ty, tx] = {combine}
+                sm[ty, tx] = ACC({combine})
             cuda.syncthreads()
             w //= 2
         if tx == 0 and vr < vrows:
@@ -142,7 +142,7 @@ def _k(x, out, R, C, n):
             while r < R:
                 v = CT(x[r, c])
                 b = {load}
-                a = {combine}
+                a = ACC({combine})
                 r += TY * cuda.gridDim.y
         sm[ty, tx] = a
         cuda.syncthreads()
@@ -151,7 +151,7 @@ def _k(x, out, R, C, n):
             if ty < h:
                 a = sm[ty, tx]
                 b = sm[ty + h, tx]
-                sm[ty, tx] = {combine}
+                sm[ty, tx] = ACC({combine})
             cuda.syncthreads()
             h //= 2
         if ty == 0 and c < C:
@@ -170,7 +170,7 @@ def _k(x, out, rows, cols, n, splits, chunk):
         for j in range(cols):
             v = CT(x[row, j])
             b = {load}
-            a = {combine}
+            a = ACC({combine})
         out[row] = OT({final})
         row += step
 """
@@ -280,7 +280,7 @@ def _build(kind_name, style, stage, in_dtype, out_dtype):
         consts = {"0": 0, "1": 1, "LOWEST": lo, "HIGHEST": hi}
         g = {"INIT": acc.type(consts[kind.init]), "ZERO": acc.type(0), "ONE": acc.type(1)}
     if L.SIM:
-        g.update(CT=acc.type, OT=out_dtype.type, ACC=acc, int64=np.int64,
+        g.update(CT=acc.type, OT=out_dtype.type, ACC=acc.type, int64=np.int64,
                  math=_sim_math())
     else:
         g.update(CT=numba.from_dtype(acc), OT=numba.from_dtype(out_dtype), ACC=numba.from_dtype(acc),
@@ -306,8 +306,8 @@ def reduce_to_rows(x, axes):
     xp = xp_of(x)
     nd = x.ndim
     keep = [i for i in range(nd) if i not in axes]
-    rows = int(np.prod([x.shape[i] for i in keep], dtype=np.int64))
-    cols = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    rows = math.prod([x.shape[i] for i in keep])
+    cols = math.prod([x.shape[i] for i in axes])
     if x.flags.c_contiguous:
         if list(axes) == list(range(nd - len(axes), nd)):           # trailing axes: a plain view
             return x.reshape(rows, cols), rows, cols, False
@@ -492,7 +492,7 @@ def _trivial(op, kind_name, x, axes, oshape, odt, xp):
             fill = 0 if kind_name == "nansum" else 1
             return xp.where(x != x, xp.asarray(fill, x.dtype), x).astype(odt).reshape(oshape)
         return x.astype(odt).reshape(oshape)
-    cols = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    cols = math.prod([x.shape[i] for i in axes])
     if cols == 0 and (kind_name in _ARG_BETTER or not KINDS[kind_name].empty_ok):
         raise _empty_error(op, x, axes)
     if cols == 0:                                   # empty reduction: the identity (mean: nan)

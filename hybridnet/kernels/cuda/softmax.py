@@ -1,9 +1,10 @@
 """GPU softmax / log_softmax / softmin: numba.cuda kernels over rows.
 
 The softmax axis is moved last with the array module (a view for ``axis=-1``; otherwise a contiguous
-copy), giving a ``(rows, cols)`` array. Long rows get one block per row: a shared-memory tree finds the
-row max, a second one the sum of ``exp(scale*x - max)``, then every thread writes its strided slice.
-Short rows (< ``SHORT_ROW``) get one thread per row doing the same three passes sequentially.
+copy), giving a ``(rows, cols)`` array. Rows of ``SHORT_ROW`` to ``LONG_ROW`` elements get a warp each
+(8 rows per block), longer rows a 256-thread block each: a shared-memory tree finds the row max, a
+second one the sum of ``exp(scale*x - max)``, then every lane writes its strided slice. Short rows
+get one thread per row doing the same three passes sequentially.
 
 ``scale`` is ``1/temperature`` (``-1/temperature`` for softmin). Computation is in float32 for
 float16 (float64 for float64). A row of all ``-inf`` gives NaN, as ``exp(x - max(x))`` does in NumPy
@@ -19,64 +20,78 @@ from . import launch as L
 
 __all__ = ["row_softmax", "softmax_kernel"]
 
-SHORT_ROW = 64
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 
+# (TY rows, TX lanes) per block: a warp per row for rows up to LONG_ROW, else a block per row;
+# rows shorter than SHORT_ROW get one thread each.
+if L.SIM:
+    _BLOCKS = {"warp": (2, 4), "long": (1, 8)}
+    SHORT_ROW, LONG_ROW = 8, 32
+else:
+    _BLOCKS = {"warp": (8, 32), "long": (1, 256)}
+    SHORT_ROW, LONG_ROW = 32, 2048
+
 _BLOCK_SRC = """
 def _k(x, out, lens, rows, cols, scale):
-    sm = cuda.shared.array(TPB, ACC)
-    tid = cuda.threadIdx.x
-    row = cuda.blockIdx.x
-    while row < rows:
-        n = cols
-        if HAS_LEN:
-            n = min(cols, max(int64(lens[row]), int64(0)))
+    sm = cuda.shared.array((TY, TX), ACC)
+    tx = cuda.threadIdx.x
+    ty = cuda.threadIdx.y
+    base = cuda.blockIdx.x * TY
+    while base < rows:
+        row = base + ty
+        ok = row < rows
+        n = 0
+        if ok:
+            n = cols
+            if HAS_LEN:
+                n = min(cols, max(int64(lens[row]), int64(0)))
         m = NEG_INF
-        j = tid
+        j = tx
         while j < n:
             v = ACC(x[row, j]) * scale
             if v > m or v != v:
                 m = v
-            j += TPB
-        sm[tid] = m
+            j += TX
+        sm[ty, tx] = m
         cuda.syncthreads()
-        s = TPB // 2
+        s = TX // 2
         while s > 0:
-            if tid < s:
-                a = sm[tid]
-                b = sm[tid + s]
+            if tx < s:
+                a = sm[ty, tx]
+                b = sm[ty, tx + s]
                 if b > a or b != b:
-                    sm[tid] = b
+                    sm[ty, tx] = b
             cuda.syncthreads()
             s //= 2
-        m = sm[0]
+        m = sm[ty, 0]
         cuda.syncthreads()
         t = ZERO
-        j = tid
+        j = tx
         while j < n:
             t += math.exp(ACC(x[row, j]) * scale - m)
-            j += TPB
-        sm[tid] = t
+            j += TX
+        sm[ty, tx] = t
         cuda.syncthreads()
-        s = TPB // 2
+        s = TX // 2
         while s > 0:
-            if tid < s:
-                sm[tid] = sm[tid] + sm[tid + s]
+            if tx < s:
+                sm[ty, tx] = sm[ty, tx] + sm[ty, tx + s]
             cuda.syncthreads()
             s //= 2
-        t = sm[0]
+        t = sm[ty, 0]
         cuda.syncthreads()
-        lt = math.log(t)
-        j = tid
-        while j < cols:
-            if j < n:
-                e = ACC(x[row, j]) * scale - m
-                out[row, j] = OT(FINAL)
-            else:
-                out[row, j] = OT(0)
-            j += TPB
-        row += cuda.gridDim.x
+        if ok:
+            lt = math.log(t) if n > 0 else ZERO
+            j = tx
+            while j < cols:
+                if j < n:
+                    e = ACC(x[row, j]) * scale - m
+                    out[row, j] = OT(FINAL)
+                else:
+                    out[row, j] = OT(0)
+                j += TX
+        base += cuda.gridDim.x * TY
 """
 
 _THREAD_SRC = """
@@ -129,7 +144,8 @@ def _build(mode, style, in_dtype, out_dtype, has_len):
     cuda = L.cuda()
     acc = _acc_dtype(in_dtype, out_dtype)
     src = (_BLOCK_SRC if style == "block" else _THREAD_SRC).replace("FINAL", _FINAL[mode])
-    g = {"cuda": cuda, "TPB": L.block_size(), "HAS_LEN": has_len, "NEG_INF": acc.type(-np.inf),
+    ty, tx = _BLOCKS.get(style, (1, 1))
+    g = {"cuda": cuda, "TX": tx, "TY": ty, "HAS_LEN": has_len, "NEG_INF": acc.type(-np.inf),
          "ZERO": acc.type(0), "min": min, "max": max}
     if L.SIM:
         g.update(ACC=acc.type, OT=out_dtype.type, int64=np.int64, math=_sim_math())
@@ -149,14 +165,15 @@ def row_softmax(mode, x2, out2, scale, lens=None):
     has_len = lens is not None
     if lens is None:
         lens = xp_of(x2).zeros((1,), np.int32)     # placeholder array argument (unused)
-    k_style = "thread" if cols < SHORT_ROW else "block"
+    k_style = "thread" if cols < SHORT_ROW else "warp" if cols < LONG_ROW else "long"
     k = _build(mode, k_style, x2.dtype, out2.dtype, has_len)
     args = (x2, out2, lens, np.int64(rows), np.int64(cols),
             _acc_dtype(x2.dtype, out2.dtype).type(scale))
     if k_style == "thread":
         L.launch(k, L.grid_for_threads(rows, L.EW_THREADS), L.EW_THREADS, *args)
     else:
-        L.launch(k, L.grid_for_rows(rows), L.block_size(), *args)
+        ty, tx = _BLOCKS[k_style]
+        L.launch(k, L.grid_for_rows(-(-rows // ty)), (tx, ty), *args)
     return out2
 
 
@@ -178,7 +195,7 @@ def softmax_kernel(mode, negate=False):
             last = ax == nd - 1
             xm = x if last else xp.moveaxis(x, ax, -1)
             cols = xm.shape[-1]
-            rows = int(np.prod(xm.shape[:-1], dtype=np.int64))
+            rows = math.prod(xm.shape[:-1])
             x2 = xm.reshape(rows, cols) if xm.flags.c_contiguous else xp.ascontiguousarray(xm).reshape(rows, cols)
             lens = None
             if use_length and length is not None:
