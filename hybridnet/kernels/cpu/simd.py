@@ -1,16 +1,16 @@
 """Numba building blocks that keep CPU loops vectorised (AVX-512 here) without global fastmath.
 
 Built lazily by ``helpers()`` (importing this module imports no numba). Measured on this machine
-(256x1024 float32, one thread, us): row max with ``fmaxnum`` 20 vs a ``v if v > m else m`` loop 155
-vs NumPy 35; row sum with ``radd`` 15 vs strict-order 75 vs NumPy 47; ``exp32`` over 256K floats 148
+(256x1024 float32, one thread, us): row max with ``llvm.maximum`` 20 vs a ``v if v > m else m`` loop
+155 (not vectorised, nor is any loop that also counts NaNs) vs NumPy 35; row sum with ``radd`` 15 vs strict-order 75 vs NumPy 47; ``exp32`` over 256K floats 148
 vs NumPy's SIMD ``np.exp`` 120 vs ``math.exp`` in a Numba loop (scalar libm, no SVML) ~1000.
 
 - ``radd(a, b)`` / ``rmul(a, b)``: for floats ``a + b`` / ``a * b`` carrying LLVM's ``reassoc`` flag on
   that one instruction (plain integer ops otherwise), so a reduction loop over them is vectorised (partial sums in lanes). Everything else in
   the loop keeps IEEE semantics, unlike ``fastmath=True``, which also allows no-NaN/no-inf assumptions
   and reassociates the exp polynomial's power-of-two scaling (overflowing/underflowing it).
-- ``vmax(a, b)`` / ``vmin(a, b)``: ``llvm.maxnum``/``llvm.minnum`` for floats (NaN-ignoring: the
-  other operand wins), which LLVM vectorises as a reduction; plain compare-select for integers.
+- ``vmax(a, b)`` / ``vmin(a, b)``: ``llvm.maximum``/``llvm.minimum`` for floats (NaN propagates, as
+  ``np.max``), which LLVM vectorises as a reduction; plain compare-select for integers.
 - ``exp32(x)`` / ``exp64(x)`` / ``fexp(x)`` (either, by type): Cephes-style ``exp`` with a polynomial
   and the ``2**n`` scale built from exponent bits, branch-free. ``+-inf``, NaN and subnormal results
   are exact cases; error <= 1 ulp against a correctly rounded reference (see the kernel tests).
@@ -28,7 +28,7 @@ _NS = {}
 
 
 def helpers():
-    """A namespace with ``radd, rmul, vmax, vmin, exp32, exp64, fexp, isnan, nan_like`` (the generic ones
+    """A namespace with ``radd, rmul, vmax, vmin, exp32, exp64, fexp, isnan`` (the generic ones
     dispatch on float/integer types)."""
     h = _NS.get("h")
     if h is not None:
@@ -73,8 +73,8 @@ def helpers():
             return a(a, b), codegen
         return f
 
-    maxnum = _minmax_intrinsic("llvm.maxnum")
-    minnum = _minmax_intrinsic("llvm.minnum")
+    fmaximum = _minmax_intrinsic("llvm.maximum")     # IEEE 754-2019 maximum: NaN propagates
+    fminimum = _minmax_intrinsic("llvm.minimum")
 
     @intrinsic
     def pow2_f32(typingctx, f):
@@ -194,7 +194,7 @@ def helpers():
     @overload(vmax, inline="always")
     def _vmax(a, b):
         if _same_float(a, b):
-            return lambda a, b: maxnum(a, b)
+            return lambda a, b: fmaximum(a, b)
         if isinstance(a, types.Integer) and isinstance(b, types.Integer):
             return lambda a, b: a if a >= b else b
         return None
@@ -202,7 +202,7 @@ def helpers():
     @overload(vmin, inline="always")
     def _vmin(a, b):
         if _same_float(a, b):
-            return lambda a, b: minnum(a, b)
+            return lambda a, b: fminimum(a, b)
         if isinstance(a, types.Integer) and isinstance(b, types.Integer):
             return lambda a, b: a if a <= b else b
         return None
@@ -216,21 +216,8 @@ def helpers():
             return lambda v: v != v
         return lambda v: False
 
-    def nan_like(v):
-        return np.nan
-
-    @overload(nan_like)
-    def _nan_like(v):
-        """NaN of v's float type; v itself for integers (never reached: integers are never NaN)."""
-        if v == types.float32:
-            nan32 = np.float32(np.nan)
-            return lambda v: nan32
-        if isinstance(v, types.Float):
-            return lambda v: np.nan
-        return lambda v: v
-
     h = _NS["h"] = SimpleNamespace(radd=radd, rmul=rmul, vmax=vmax, vmin=vmin, exp32=exp32, exp64=exp64,
-                                   fexp=fexp, isnan=isnan, nan_like=nan_like)
+                                   fexp=fexp, isnan=isnan)
     return h
 
 
