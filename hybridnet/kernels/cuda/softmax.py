@@ -143,7 +143,7 @@ def _build(mode, style, in_dtype, out_dtype, has_len):
         return k
     cuda = L.cuda()
     acc = _acc_dtype(in_dtype, out_dtype)
-    src = (_BLOCK_SRC if style == "block" else _THREAD_SRC).replace("FINAL", _FINAL[mode])
+    src = (_THREAD_SRC if style == "thread" else _BLOCK_SRC).replace("FINAL", _FINAL[mode])
     ty, tx = _BLOCKS.get(style, (1, 1))
     g = {"cuda": cuda, "TX": tx, "TY": ty, "HAS_LEN": has_len, "NEG_INF": acc.type(-np.inf),
          "ZERO": acc.type(0), "min": min, "max": max}
