@@ -130,10 +130,6 @@ class TestKernels:
         close(kernel_for(get_op("square"), device)(bt), host(bt) ** 2)
 
     def test_out_destination(self, device, request):
-        if device.device_type == "cpu":
-            request.applymarker(pytest.mark.xfail(
-                strict=True, reason="numba 0.68 DUFunc ufuncs write a non-contiguous out= as if it were "
-                                    "contiguous (kernels/cpu/elementwise.py passes out= straight through)"))
         xp = backend.xp_for(device)
         a, b = rand((2, 3)), rand((3,))
         out = xp.zeros((2, 3), np.float32)

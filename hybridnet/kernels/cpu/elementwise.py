@@ -61,8 +61,11 @@ def make_elementwise_kernel(op):
         def kernel(*xs, out=None, **attrs):
             dt = xs[0].dtype
             cdt = _F32 if dt == _F16 else dt
-            extra = [cdt.type(attrs[a]) for a in sattrs]
+            extra = [cdt.type(dt.type(attrs[a])) for a in sattrs]   # legacy: scalar -> array dtype first
             big = xs[0].size >= PARALLEL_MIN_SIZE
+            if out is not None and not out.flags.c_contiguous:
+                out[...] = kernel(*xs, **attrs)   # Numba ufuncs mis-write strided destinations
+                return out
             if cdt is not dt:
                 r = get(cdt, big)(*[x.astype(cdt) for x in xs], *extra).astype(dt)
                 if out is not None:
@@ -75,6 +78,9 @@ def make_elementwise_kernel(op):
         def kernel(*xs, out=None, **attrs):
             dt = xs[0].dtype
             big = max(x.size for x in xs) >= PARALLEL_MIN_SIZE if n_in > 1 else xs[0].size >= PARALLEL_MIN_SIZE
+            if out is not None and not out.flags.c_contiguous:
+                out[...] = kernel(*xs)   # Numba ufuncs mis-write strided destinations
+                return out
             if dt == _F16:
                 r = get(_F32, big)(*[x.astype(_F32) for x in xs]).astype(dt)
                 if out is not None:
