@@ -87,9 +87,13 @@ def _kernels():
     from numba import njit, prange
     h = helpers()
     radd, rmul, vmax, vmin, isnan = h.radd, h.rmul, h.vmax, h.vmin, h.isnan
+    # Kernels that call other kernels reach them as module globals, not closure cells: Numba's cache
+    # key includes the pickled closure, and a pickled dispatcher differs in every process (a fresh
+    # uuid), so a closure over one would recompile - and add a cache entry - in each new process.
+    global _rd_seg, _rd_block, _rd_arg_block
 
     @njit(cache=True, error_model="numpy")
-    def seg(x, mode, zero, one):
+    def _rd_seg(x, mode, zero, one):
         """Reduce the 1-D ``x``; ``zero``/``one`` are 0/1 in the accumulator type (elements are
         converted by adding ``zero``, which is exact; a literal 1 would promote float32 to float64)."""
         acc = zero
@@ -132,7 +136,7 @@ def _kernels():
             c = t % nchunks
             lo = c * step
             hi = min(lo + step, n)
-            out[i, c] = seg(x2[i, lo:hi], mode, zero, one)
+            out[i, c] = _rd_seg(x2[i, lo:hi], mode, zero, one)
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def rows_par(x2, out, nchunks, mode, zero, one):
@@ -143,13 +147,13 @@ def _kernels():
             c = t % nchunks
             lo = c * step
             hi = min(lo + step, n)
-            out[i, c] = seg(x2[i, lo:hi], mode, zero, one)
+            out[i, c] = _rd_seg(x2[i, lo:hi], mode, zero, one)
 
     # (outer, n, inner): a task reduces x3[q, :, k0:k1] over its rows into a local accumulator.
     # Measured: passing the C-contiguous x3[q] and slicing each row (x[j, k0:k1]) vectorises; a
     # strided x3[q, :, k0:k1] view ('A' layout) or x[j, k0 + k] indexing runs 3-5x slower.
     @njit(cache=True, error_model="numpy")
-    def block(x, o, k0, k1, mode, zero, one):
+    def _rd_block(x, o, k0, k1, mode, zero, one):
         n = x.shape[0]
         w = k1 - k0
         acc = np.empty(w, o.dtype)
@@ -199,7 +203,7 @@ def _kernels():
         for t in range(outer * nb):
             q = t // nb
             k0 = (t % nb) * _BLK
-            block(x3[q], out[q], k0, min(k0 + _BLK, inner), mode, zero, one)
+            _rd_block(x3[q], out[q], k0, min(k0 + _BLK, inner), mode, zero, one)
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def mid_par(x3, out, mode, zero, one):
@@ -208,10 +212,10 @@ def _kernels():
         for t in prange(outer * nb):
             q = t // nb
             k0 = (t % nb) * _BLK
-            block(x3[q], out[q], k0, min(k0 + _BLK, inner), mode, zero, one)
+            _rd_block(x3[q], out[q], k0, min(k0 + _BLK, inner), mode, zero, one)
 
     @njit(cache=True, error_model="numpy")
-    def arg_block(x, o, k0, k1, is_max):
+    def _rd_arg_block(x, o, k0, k1, is_max):
         """Index of the max (min) over axis 0 of x[:, k0:k1]: first index on ties, the first NaN wins
         (as np.argmax / np.argmin)."""
         n = x.shape[0]
@@ -244,7 +248,7 @@ def _kernels():
         for t in range(outer * nb):
             q = t // nb
             k0 = (t % nb) * _BLK
-            arg_block(x3[q], out[q], k0, min(k0 + _BLK, inner), is_max)
+            _rd_arg_block(x3[q], out[q], k0, min(k0 + _BLK, inner), is_max)
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def arg_mid_par(x3, out, is_max):
@@ -253,7 +257,7 @@ def _kernels():
         for t in prange(outer * nb):
             q = t // nb
             k0 = (t % nb) * _BLK
-            arg_block(x3[q], out[q], k0, min(k0 + _BLK, inner), is_max)
+            _rd_arg_block(x3[q], out[q], k0, min(k0 + _BLK, inner), is_max)
 
     k = _JIT["k"] = {("rows", False): rows_ser, ("rows", True): rows_par, ("mid", False): mid_ser,
                      ("mid", True): mid_par, ("arg", False): arg_mid_ser, ("arg", True): arg_mid_par}

@@ -56,13 +56,17 @@ def _kernels():
     from numba import njit, prange
     h = helpers()
     radd, vmax, fexp = h.radd, h.vmax, h.fexp
+    # Kernels that call other kernels reach them as module globals, not closure cells: Numba's cache
+    # key includes the pickled closure, and a pickled dispatcher differs in every process (a fresh
+    # uuid), so a closure over one would recompile - and add a cache entry - in each new process.
+    global _sm_clip, _sm_row, _sm_block
 
     @njit(cache=True)
-    def clip(L, n):
+    def _sm_clip(L, n):
         return 0 if L < 0 else (n if L > n else L)
 
     @njit(cache=True, error_model="numpy")
-    def row(x, o, n, scale, log, zero):
+    def _sm_row(x, o, n, scale, log, zero):
         # max of z = x*scale (vmax propagates NaN, and +inf - +inf = NaN: such rows come out all NaN)
         cols = x.shape[0]
         m = x[0] * scale if n > 0 else zero
@@ -89,20 +93,20 @@ def _kernels():
     def rows_ser(x2, o2, lens, scale, log, zero):
         n = x2.shape[1]
         for i in range(x2.shape[0]):
-            row(x2[i], o2[i], clip(lens[i], n), scale, log, zero)
+            _sm_row(x2[i], o2[i], _sm_clip(lens[i], n), scale, log, zero)
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def rows_par(x2, o2, lens, scale, log, zero):
         n = x2.shape[1]
         for i in prange(x2.shape[0]):
-            row(x2[i], o2[i], clip(lens[i], n), scale, log, zero)
+            _sm_row(x2[i], o2[i], _sm_clip(lens[i], n), scale, log, zero)
 
     # (outer, n, inner): a task is one outer index and a block of <= blk columns; m and s are
     # per-column running max / sum, so the inner loops run across columns (vectorised, no reduction;
     # 1-D row slices indexed from 0 let LLVM see unit strides). No lengths here: softmax_kernel moves
     # the axis last when use_length is combined with another axis.
     @njit(cache=True, error_model="numpy")
-    def block(x, o, k0, k1, scale, log, zero):
+    def _sm_block(x, o, k0, k1, scale, log, zero):
         n = x.shape[0]
         w = k1 - k0
         m = x[0, k0:k1] * scale
@@ -140,7 +144,7 @@ def _kernels():
         for t in range(outer * nb):
             q = t // nb
             k0 = (t % nb) * blk
-            block(x3[q], o3[q], k0, min(k0 + blk, inner), scale, log, zero)
+            _sm_block(x3[q], o3[q], k0, min(k0 + blk, inner), scale, log, zero)
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def mid_par(x3, o3, blk, scale, log, zero):
@@ -149,7 +153,7 @@ def _kernels():
         for t in prange(outer * nb):
             q = t // nb
             k0 = (t % nb) * blk
-            block(x3[q], o3[q], k0, min(k0 + blk, inner), scale, log, zero)
+            _sm_block(x3[q], o3[q], k0, min(k0 + blk, inner), scale, log, zero)
 
     k = _JIT["k"] = {("rows", False): rows_ser, ("rows", True): rows_par,
                      ("mid", False): mid_ser, ("mid", True): mid_par}
