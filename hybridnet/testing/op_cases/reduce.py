@@ -149,7 +149,7 @@ CASES = [
                                                                       else x, axis=axis, keepdims=keepdims)),
            REDUCE_SAMPLES + [Sample((_NAN_ROWS,), {"axis": 1}, grad=False, note="NaN as 1"),
                              Sample((_NAN_ROWS,), {}, grad=False, note="NaN as 1, full")] + _BIG_PROD,
-           domain=(0.5, 1.5), int_dtypes=("int32",), errors=REDUCE_ERRORS),
+           domain=(0.5, 1.5), int_dtypes=("int32",), grad2=True, errors=REDUCE_ERRORS),
     OpCase("argmax", _arg_ref(np.argmax), _ARG_SAMPLES, grad=False, int_dtypes=("int32",), errors=_ARG_ERRORS),
     OpCase("argmin", _arg_ref(np.argmin), _ARG_SAMPLES, grad=False, int_dtypes=("int32",), errors=_ARG_ERRORS),
     OpCase("argmax_channel", lambda x: np.argmax(x, axis=1).astype(x.dtype),
