@@ -2,13 +2,15 @@
 
 Built lazily by ``helpers()`` (importing this module imports no numba). Measured on this machine
 (256x1024 float32, one thread, us): row max with ``llvm.maximum`` 20 vs a ``v if v > m else m`` loop
-155 (not vectorised, nor is any loop that also counts NaNs) vs NumPy 35; row sum with ``radd`` 15 vs strict-order 75 vs NumPy 47; ``exp32`` over 256K floats 148
-vs NumPy's SIMD ``np.exp`` 120 vs ``math.exp`` in a Numba loop (scalar libm, no SVML) ~1000.
+155 (not vectorised, nor is any loop that also counts NaNs) vs NumPy 35; row sum with ``radd`` 15 vs
+strict order 75 vs NumPy 47; exp of 256K floats: ``exp32`` 133 vs NumPy's SIMD ``np.exp`` 118 vs
+``math.exp`` in a Numba loop (scalar libm: no SVML in the pip llvmlite) 728.
 
 - ``radd(a, b)`` / ``rmul(a, b)``: for floats ``a + b`` / ``a * b`` carrying LLVM's ``reassoc`` flag on
-  that one instruction (plain integer ops otherwise), so a reduction loop over them is vectorised (partial sums in lanes). Everything else in
-  the loop keeps IEEE semantics, unlike ``fastmath=True``, which also allows no-NaN/no-inf assumptions
-  and reassociates the exp polynomial's power-of-two scaling (overflowing/underflowing it).
+  that one instruction (plain integer ops otherwise), so a reduction loop over them is vectorised
+  (partial sums in lanes). Everything else in the loop keeps IEEE semantics, unlike
+  ``fastmath=True``, which also allows no-NaN/no-inf assumptions and reassociates the exp
+  polynomial's power-of-two scaling (overflowing/underflowing it).
 - ``vmax(a, b)`` / ``vmin(a, b)``: ``llvm.maximum``/``llvm.minimum`` for floats (NaN propagates, as
   ``np.max``), which LLVM vectorises as a reduction; plain compare-select for integers.
 - ``exp32(x)`` / ``exp64(x)`` / ``fexp(x)`` (either, by type): Cephes-style ``exp`` with a polynomial
