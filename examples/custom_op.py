@@ -27,7 +27,7 @@ ops.defop(
     scalar=lambda x, beta: x / (1.0 + math.exp(-beta * x)),   # compiled for CPU and CUDA
     scalar_attrs=("beta",),
     attrs=(ops.Attr("beta", ops.Float(), 1.0, "slope inside the sigmoid"),),
-    grad=_swish_grad, saves=("inputs",),
+    grad=_swish_grad, saves=("inputs",), replace=True,   # replace: re-running the script/cell is fine
     doc="Swish activation x * sigmoid(beta * x).\n\n>>> nd.swish(nd.array([0.0, 1.0])).shape\n(2,)")
 
 
@@ -40,7 +40,7 @@ def _smoothmax_grad(ctx, g):
 
 ops.defop("smooth_max", ("lhs", "rhs"),
           scalar=lambda a, b: max(a, b) + math.log1p(math.exp(-abs(a - b))),
-          grad=_smoothmax_grad, saves=("inputs", "outputs"),
+          grad=_smoothmax_grad, saves=("inputs", "outputs"), replace=True,
           doc="log(exp(a) + exp(b)), broadcasting.\n\n>>> nd.smooth_max(nd.ones((2, 1)), nd.ones(3)).shape\n(2, 3)")
 
 

@@ -1,0 +1,17 @@
+"""The README's main job and the examples run (few steps) and learn."""
+import runpy
+from pathlib import Path
+
+EX = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_train_digits_learns():
+    mod = runpy.run_path(str(EX / "train_digits.py"), run_name="train_digits")
+    acc = mod["main"](["--epochs", "5"])
+    assert acc > 0.93, f"digits MLP reached only {acc:.3f} test accuracy after 5 epochs"
+
+
+def test_custom_op_example_runs(capsys):
+    mod = runpy.run_path(str(EX / "custom_op.py"), run_name="custom_op_smoke")
+    mod["main"]()
+    assert "d2 swish / dx2" in capsys.readouterr().out
