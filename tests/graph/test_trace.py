@@ -96,3 +96,21 @@ def test_verify_reports_a_broken_graph():
     g.nodes.insert(0, g.nodes[0])   # duplicate definition
     with pytest.raises(graph.GraphError, match="(?s)invalid graph after my_pass.*defined twice.*graph"):
         g.verify("my_pass")
+
+
+def test_compiled_function_on_gpu_matches_cpu():
+    if mx.num_gpus() == 0:
+        pytest.skip("no GPU and no simulator")
+    f = graph.compile(lambda a, b: nd.softmax(nd.relu(a * 2 - b), axis=-1).sum(axis=0))
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal((1, 4)).astype(np.float32)
+    cpu = f(nd.array(x), nd.array(y))
+    gpu = f(nd.array(x, ctx=mx.gpu(0)), nd.array(y, ctx=mx.gpu(0)))
+    assert gpu.context == mx.gpu(0) and f.trace_count == 2
+    np.testing.assert_allclose(gpu.asnumpy(), cpu.asnumpy(), rtol=1e-5, atol=1e-6)
+    a = nd.array(x, ctx=mx.gpu(0))
+    a.attach_grad()
+    with autograd.record():
+        out = f(a, nd.array(y, ctx=mx.gpu(0)))
+    out.backward()
+    assert a.grad.context == mx.gpu(0) and np.isfinite(a.grad.asnumpy()).all()
