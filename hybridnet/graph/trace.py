@@ -177,6 +177,8 @@ class GraphTrace(Trace):
             raise LeakedTracerError(f"operator {op.name} was applied to a traced value after its trace ended "
                                     f"(at {user_line()}). Traced values live only inside the traced function.")
         vals = tuple(None if a is None else self._value_of(a) for a in args)
+        if not vals and "ctx" in op.attr_map and attrs.get("ctx") is None and self.device is not None:
+            attrs = {**attrs, "ctx": self.device}   # creation/random ops land on the traced data's device
         specs = op.infer(*[None if v is None else _AsSpec(v.spec) for v in vals], **attrs)
         multi = isinstance(specs, (tuple, list))
         node = self.graph.add_node(op, vals, attrs, specs if multi else (specs,), name)

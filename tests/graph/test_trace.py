@@ -114,3 +114,11 @@ def test_compiled_function_on_gpu_matches_cpu():
         out = f(a, nd.array(y, ctx=mx.gpu(0)))
     out.backward()
     assert a.grad.context == mx.gpu(0) and np.isfinite(a.grad.asnumpy()).all()
+
+
+def test_random_ops_draw_fresh_numbers_per_call_on_the_data_device(device):
+    f = graph.compile(lambda x: x + nd.random.uniform(shape=x.shape))
+    a, b = f(nd.zeros(4, ctx=device)), f(nd.zeros(4, ctx=device))
+    assert f.trace_count == 1 and a.context == device
+    assert not np.array_equal(a.asnumpy(), b.asnumpy())
+    assert ((a.asnumpy() >= 0) & (a.asnumpy() < 1)).all()
