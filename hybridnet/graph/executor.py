@@ -14,45 +14,97 @@ __all__ = ["Executable", "compile", "CompiledFunction"]
 
 
 class Executable:
-    """Runs a ``Graph`` on one device: ``run(*arrays) -> list of arrays`` (device storage)."""
+    """Runs a ``Graph`` on one device: ``run(*arrays) -> list of arrays`` (device storage).
 
-    def __init__(self, graph):
+    The graph first goes through the pass pipeline (``graph/passes``; ``optimize=False`` skips it).
+    With a memory plan, one arena per ``Executable`` is allocated here (``static_alloc``) and every
+    planned kernel writes into its slot (``out=`` a view with the value's shape and dtype); graph
+    outputs get fresh arrays every call, so results already handed out are never overwritten.
+    ``steps`` is the flat list ``(kernel, input slots, output slot(s), kwargs, mode)`` that ``run``
+    replays (mode 0: one output, 1: several, 2: one output copied out of a view).
+    """
+
+    def __init__(self, graph, optimize=True):
+        self.source_graph = graph
+        if optimize:
+            from .passes import optimize as _optimize
+            graph = _optimize(graph)
         self.graph = graph
+        plan = self.plan = getattr(graph, "memory_plan", None)
         slot = {}
+        n = 1                                   # slot 0 always holds None (absent optional inputs)
         for v in graph.inputs:
-            slot[v] = len(slot)
+            slot[v] = n
+            n += 1
         self.n_inputs = len(graph.inputs)
-        self.const_slots = []
+        consts = []
         for v, arr in graph.constants.items():
-            slot[v] = len(slot)
-            self.const_slots.append((slot[v], arr))
+            slot[v] = n
+            consts.append((n, arr))
+            n += 1
         device = (graph.inputs[0].spec.device if graph.inputs else
-                  next(iter(graph.constants)).spec.device if graph.constants else current_context())
+                  next(iter(graph.constants)).spec.device if graph.constants else
+                  graph.nodes[0].outputs[0].spec.device if graph.nodes else current_context())
         self.device = device
+        self.arenas = {}
+        if plan is not None:
+            from ..kernels.backend import xp_for
+            self.arenas = {d: xp_for(d).empty(max(nb, 1), dtype="uint8") for d, nb in plan.arena_bytes.items()}
         steps = []
-        for n in graph.nodes:
-            for o in n.outputs:
-                slot[o] = len(slot)
-            ins = tuple(slot[v] if v is not None else -1 for v in n.inputs)
-            outs = tuple(slot[o] for o in n.outputs)
-            steps.append((kernel_for(n.op, device), ins, outs, n.attrs, len(n.outputs) > 1))
+        for node in graph.nodes:
+            for o in node.outputs:
+                slot[o] = n
+                n += 1
+            ins = tuple(slot[v] if v is not None else 0 for v in node.inputs)
+            kw = dict(node.attrs)
+            mode = 0
+            if len(node.outputs) > 1:
+                outs, mode = tuple(slot[o] for o in node.outputs), 1
+            else:
+                o = node.outputs[0]
+                outs = slot[o]
+                kind = plan.kind.get(o) if plan is not None else None
+                if kind == "arena":
+                    kw["out"] = self._view(o)
+                elif kind == "copy":
+                    mode = 2
+            steps.append((kernel_for(node.op, device), ins, outs, kw, mode))
         self.steps = steps
-        self.n_slots = len(slot)
+        self.n_slots = n
+        env0 = [None] * n
+        for i, arr in consts:
+            env0[i] = arr
+        self._env0 = env0
         self.output_slots = tuple(slot[v] for v in graph.outputs)
+        # constants handed out as results are copied (the caller may write into them)
+        self._const_outs = tuple(k for k, v in enumerate(graph.outputs) if v in graph.constants)
+
+    def _view(self, v):
+        plan = self.plan
+        b = plan.buffer[v]
+        off = plan.offsets[b]
+        nb = v.spec.dtype.itemsize
+        for d in v.spec.shape:
+            nb *= int(d)
+        arena = self.arenas[plan.devices[b]]
+        return arena[off:off + nb].view(v.spec.dtype).reshape(tuple(v.spec.shape))
 
     def run(self, *arrays):
-        env = [None] * self.n_slots
-        env[:self.n_inputs] = arrays
-        for i, arr in self.const_slots:
-            env[i] = arr
-        for kernel, ins, outs, attrs, multi in self.steps:
-            r = kernel(*[env[i] if i >= 0 else None for i in ins], **attrs)
-            if multi:
+        env = self._env0.copy()
+        env[1:1 + self.n_inputs] = arrays
+        for kernel, ins, outs, kw, mode in self.steps:
+            r = kernel(*[env[i] for i in ins], **kw)
+            if mode == 0:
+                env[outs] = r
+            elif mode == 1:
                 for o, a in zip(outs, r):
                     env[o] = a
             else:
-                env[outs[0]] = r
-        return [env[i] for i in self.output_slots]
+                env[outs] = r.copy()
+        res = [env[i] for i in self.output_slots]
+        for k in self._const_outs:
+            res[k] = res[k].copy()
+        return res
 
 
 class _Entry:
