@@ -186,21 +186,26 @@ def device_formula(fn):
 
 # ---- kernel source generation ---------------------------------------------------------------------
 
-def kernel_source(n_in, n_s, ndim, flat):
-    """Source of ``_k(out, x0.., s0.., n)``: ``out[idx] = OT(f(CT(x0[idx0]), .., s0, ..))``."""
+def kernel_source(n_in, n_s, ndim, flat, n_out=1):
+    """Source of ``_k(out, x0.., s0.., n)``: ``out[idx] = OT(f(CT(x0[idx0]), .., s0, ..))``. With
+    ``n_out > 1`` (fused kernels) ``f`` returns a tuple: ``_k(out0, out1.., x0.., n)`` stores each."""
     xs = [f"x{k}" for k in range(n_in)]
     ss = [f"s{k}" for k in range(n_s)]
-    lines = [f"def _k(out, {', '.join(xs + ss)}, n):",
+    outs = ["out"] if n_out == 1 else [f"out{k}" for k in range(n_out)]
+
+    def store(idx, call, indent):
+        if n_out == 1:
+            return [f"{indent}out[{idx}] = OT({call})"]
+        return [f"{indent}res = {call}"] + [f"{indent}out{k}[{idx}] = OT(res[{k}])" for k in range(n_out)]
+    lines = [f"def _k({', '.join(outs + xs + ss)}, n):",
              "    i = cuda.grid(1)",
              "    step = cuda.gridsize(1)"]
     if flat:
         reads = [f"CT(x{k}[i])" for k in range(n_in)]
-        lines += ["    while i < n:",
-                  f"        out[i] = OT(f({', '.join(reads + ss)}))",
-                  "        i += step"]
+        lines += ["    while i < n:"] + store("i", f"f({', '.join(reads + ss)})", "        ") + ["        i += step"]
         return "\n".join(lines) + "\n"
     for d in range(1, ndim):
-        lines.append(f"    d{d} = out.shape[{d}]")
+        lines.append(f"    d{d} = {outs[0]}.shape[{d}]")
     for k in range(n_in):
         for d in range(ndim):
             lines.append(f"    m{k}_{d} = x{k}.shape[{d}] - 1")
@@ -213,13 +218,13 @@ def kernel_source(n_in, n_s, ndim, flat):
     for k in range(n_in):
         idx = ", ".join(f"min(c{d}, m{k}_{d})" for d in range(ndim))
         reads.append(f"CT(x{k}[{idx}])")
-    lines += [f"        out[{oidx}] = OT(f({', '.join(reads + ss)}))", "        i += step"]
+    lines += store(oidx, f"f({', '.join(reads + ss)})", "        ") + ["        i += step"]
     return "\n".join(lines) + "\n"
 
 
-def build_kernel(fn_dev, n_in, n_s, ndim, flat, compute_dtype, out_dtype):
+def build_kernel(fn_dev, n_in, n_s, ndim, flat, compute_dtype, out_dtype, n_out=1):
     cuda = L.cuda()
-    src = kernel_source(n_in, n_s, ndim, flat)
+    src = kernel_source(n_in, n_s, ndim, flat, n_out)
     if L.SIM:
         ct = compute_dtype.type if compute_dtype != out_dtype else (lambda v: v)
         g = {"cuda": cuda, "f": fn_dev, "CT": ct, "OT": _sim_store(out_dtype), "min": min}

@@ -1,0 +1,92 @@
+"""Source generation for fused elementwise kernels: one scalar function per ``FusionGroup`` and dtype.
+
+Each step of the group is one line calling that op's ``scalar`` formula (a global ``op_<name>``: the
+formula compiled with ``njit(inline="always")`` on the CPU or as a CUDA device function), its result
+cast to the compute dtype ``CT`` as the unfused kernel's store would (so float32/float64 results are
+bit-identical to running the ops one by one). Scalar attributes are literal constants cast the legacy
+way: to the array dtype first, then to the compute dtype (float16 computes in float32, and its
+intermediates stay float32: more accurate than the unfused chain, which rounds to float16 per op).
+
+>>> from hybridnet.graph.passes.fuse_elementwise import FusionGroup
+>>> from hybridnet.ops.registry import get_op
+>>> g = FusionGroup(1, [(get_op("sigmoid"), (0,), ()), (get_op("_mul_scalar"), (1,), (2.0,))], (2,))
+>>> print(scalar_source(g, "float32"), end="")
+def fused(x0):
+    v0 = CT(op_sigmoid(x0))
+    v1 = CT(op__mul_scalar(v0, CT(2.0)))
+    return v1
+"""
+import math
+import re
+
+import numpy as np
+
+__all__ = ["scalar_source", "gufunc_source", "module_source", "op_ident", "compute_dtype", "literal"]
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+
+
+def compute_dtype(dtype):
+    dt = np.dtype(dtype)
+    return _F32 if dt == _F16 else dt
+
+
+def op_ident(op):
+    """The global name an op's formula has in generated source."""
+    return "op_" + re.sub(r"\W", "_", op.name)
+
+
+def literal(value, dtype):
+    """Source text of a scalar attr as the legacy rule casts it: to ``dtype``, then the compute dtype."""
+    dt = np.dtype(dtype)
+    with np.errstate(all="ignore"):
+        v = compute_dtype(dt).type(dt.type(value))
+    if dt.kind == "f":
+        f = float(v)
+        if math.isnan(f):
+            return "math.nan"
+        if math.isinf(f):
+            return "math.inf" if f > 0 else "-math.inf"
+        return repr(f)
+    if dt.kind == "b":
+        return repr(bool(v))
+    return repr(int(v))
+
+
+def _ref(group, r):
+    return f"x{r}" if r < group.n_in else f"v{r - group.n_in}"
+
+
+def _body(group, dtype):
+    lines = []
+    for j, (op, refs, vals) in enumerate(group.steps):
+        args = [_ref(group, r) for r in refs] + [f"CT({literal(v, dtype)})" for v in vals]
+        lines.append(f"    v{j} = CT({op_ident(op)}({', '.join(args)}))")
+    return lines
+
+
+def scalar_source(group, dtype):
+    """``def fused(x0, ..): ...; return v`` (a tuple for several outputs)."""
+    xs = ", ".join(f"x{k}" for k in range(group.n_in))
+    outs = [_ref(group, r) for r in group.outputs]
+    ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ")"
+    return "\n".join([f"def fused({xs}):"] + _body(group, dtype) + [f"    return {ret}"]) + "\n"
+
+
+def gufunc_source(group, dtype):
+    """``def fused_gu(x0, .., o0, ..)``: the same body storing into ``()`` outputs (``guvectorize``)."""
+    xs = [f"x{k}" for k in range(group.n_in)]
+    os_ = [f"o{k}" for k in range(len(group.outputs))]
+    stores = [f"    o{k}[0] = {_ref(group, r)}" for k, r in enumerate(group.outputs)]
+    return "\n".join([f"def fused_gu({', '.join(xs + os_)}):"] + _body(group, dtype) + stores) + "\n"
+
+
+def module_source(group, dtype):
+    """A module holding the CPU kernel's function (``fused``, or ``fused_gu`` for several outputs)."""
+    names = " -> ".join(op.name for op, _, _ in group.steps)
+    head = (f"# hybridnet fused elementwise kernel (generated; safe to delete)\n"
+            f"# {np.dtype(dtype).name}: {names}\n"
+            f"import math  # noqa: F401\n\n\n")
+    body = scalar_source(group, dtype) if len(group.outputs) == 1 else gufunc_source(group, dtype)
+    return head + body

@@ -1,0 +1,265 @@
+"""Compiling generated fused sources: CPU NumPy (g)ufuncs and CUDA grid-stride kernels.
+
+CPU: one output -> ``numba.vectorize`` (the raw NumPy ufunc inside the DUFunc, as
+``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout; the
+``parallel`` target from ``PARALLEL_MIN_SIZE`` elements. Broadcasting and strided inputs are NumPy's
+ufunc machinery. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
+``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``) and imported from there, so Numba's disk cache
+(``cache=True``) works: a later process loads the machine code instead of compiling (~10x faster
+first call). The hash covers the source, the formulas' bytecode and constants (and of the helpers
+they call) and the Numba version, so an edited formula gets a new file rather than a stale cache hit.
+Where the directory is not writable the source is exec'd and compiled per process.
+
+GPU: the scalar function becomes a ``cuda.jit(device=True)`` function calling the ops' device
+formulas, and the kernel around it is ``kernels/cuda/elementwise.py``'s grid-stride kernel (flat for
+contiguous same-shape operands, else the strided broadcast index computation; several outputs store
+a returned tuple); launches go through ``kernels/cuda/launch.py``. Compiled per process (no disk
+cache for CUDA).
+
+Everything is cached in-process by structure (``FusionGroup.key()``) and dtype / target / layout.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+import types
+
+import numpy as np
+
+from ..cpu.threading import PARALLEL_MIN_SIZE
+from ..formula import prepare
+from .codegen import compute_dtype, module_source, op_ident, scalar_source
+
+__all__ = ["CpuFusedKernel", "GpuFusedKernel", "cache_dir", "compile_stats"]
+
+_F16 = np.dtype(np.float16)
+
+# compile_stats["cpu"/"gpu"]: number of kernels compiled in this process and seconds spent
+compile_stats = {"cpu": [0, 0.0], "gpu": [0, 0.0]}
+
+
+def cache_dir():
+    base = os.environ.get("HYBRIDNET_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "hybridnet")
+    return os.path.join(base, "fusion")
+
+
+# ---- fingerprints ------------------------------------------------------------------------------
+
+def _code_fp(code, h):
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_fp(c, h)
+        else:
+            h.update(repr(c).encode())
+
+
+def _fn_fp(fn, h, seen):
+    if id(fn) in seen:
+        return
+    seen.add(id(fn))
+    _code_fp(fn.__code__, h)
+    for n in fn.__code__.co_names:
+        v = fn.__globals__.get(n)
+        if getattr(v, "_hn_scalar_helper", False):
+            _fn_fp(v, h, seen)
+        elif isinstance(v, (int, float, complex, str, bytes, bool, np.generic)):
+            h.update(f"{n}={v!r}".encode())
+
+
+def _source_hash(src, ops):
+    import numba
+    h = hashlib.sha256(src.encode())
+    h.update(numba.__version__.encode())
+    seen = set()
+    for op in ops:
+        _fn_fp(op.scalar, h, seen)
+    return h.hexdigest()[:24]
+
+
+# ---- CPU ----------------------------------------------------------------------------------------
+
+_CPU_FORMULAS = {}
+
+
+def _cpu_formula(op):
+    f = _CPU_FORMULAS.get(id(op.scalar))
+    if f is None:
+        import numba
+        jit = numba.njit(inline="always")
+        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit)), op.scalar)
+    return f[0]
+
+
+def _load_module(src, ops, globs):
+    """Import ``src`` from a file in the cache dir (so Numba can cache it); ``None`` if impossible."""
+    name = "hnfused_" + _source_hash(src, ops)
+    mod = sys.modules.get(name)
+    if mod is not None:
+        return mod, True
+    d = cache_dir()
+    path = os.path.join(d, name + ".py")
+    try:
+        os.makedirs(d, exist_ok=True)
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(src)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        mod.__dict__.update(globs)
+        spec.loader.exec_module(mod)
+        sys.modules[name] = mod
+        return mod, True
+    except OSError:
+        mod = types.ModuleType(name)
+        mod.__dict__.update(globs)
+        exec(compile(src, f"<hybridnet fused {name}>", "exec"), mod.__dict__)
+        return mod, False
+
+
+def build_cpu(group, dtype, parallel):
+    """The NumPy ufunc (one output) or gufunc (several) computing ``group`` for arrays of ``dtype``
+    (float16: float32 arrays in and out)."""
+    import time
+
+    import numba
+    t0 = time.perf_counter()
+    dt = np.dtype(dtype)
+    cdt = compute_dtype(dt)
+    src = module_source(group, dt)
+    ops = [op for op, _, _ in group.steps]
+    globs = {op_ident(op): _cpu_formula(op) for op in ops}
+    globs["CT"] = numba.from_dtype(cdt)
+    mod, cacheable = _load_module(src, ops, globs)
+    t = numba.from_dtype(cdt)
+    target = "parallel" if parallel else "cpu"
+    n_out = len(group.outputs)
+    if n_out == 1:
+        uf = numba.vectorize([t(*([t] * group.n_in))], target=target, cache=cacheable, nopython=True)(mod.fused)
+        uf = getattr(uf, "ufunc", uf)
+    else:
+        layout = ",".join(["()"] * group.n_in) + "->" + ",".join(["()"] * n_out)
+        sig = numba.void(*([t] * group.n_in), *([t[:]] * n_out))
+        uf = numba.guvectorize([sig], layout, target=target, cache=cacheable, nopython=True)(mod.fused_gu)
+    compile_stats["cpu"][0] += 1
+    compile_stats["cpu"][1] += time.perf_counter() - t0
+    return uf
+
+
+class CpuFusedKernel:
+    """``k(*arrays, out=None)`` for a fused group on the CPU; ``out`` is a tuple for several outputs."""
+
+    def __init__(self, group):
+        self.group = group
+        self.n_out = len(group.outputs)
+        self._ufuncs = {}
+        self.__name__ = "cpu_fused"
+
+    def ufunc(self, dtype, parallel):
+        key = (np.dtype(dtype), parallel)
+        uf = self._ufuncs.get(key)
+        if uf is None:
+            uf = self._ufuncs[key] = build_cpu(self.group, dtype, parallel)
+        return uf
+
+    def __call__(self, *xs, out=None):
+        dt = xs[0].dtype
+        size = max(x.size for x in xs) if len(xs) > 1 else xs[0].size
+        uf = self.ufunc(dt, size >= PARALLEL_MIN_SIZE)
+        multi = self.n_out > 1
+        outs = None if out is None else (tuple(out) if multi else (out,))
+        direct = (dt != _F16 and outs is not None
+                  and all(o.flags.c_contiguous and o.dtype == dt for o in outs))
+        if dt == _F16:
+            xs = [x.astype(np.float32) for x in xs]
+        if direct:
+            uf(*xs, out=outs if multi else outs[0])
+            return out
+        r = uf(*xs)
+        rs = r if multi else (r,)
+        rs = tuple(np.asarray(a).astype(dt, copy=False) if type(a) is not np.ndarray or a.dtype != dt
+                   else a for a in rs)
+        if outs is None:
+            return rs if multi else rs[0]
+        for o, a in zip(outs, rs):   # Numba ufuncs mis-write strided destinations: copy in
+            o[...] = a
+        return out
+
+
+# ---- GPU ----------------------------------------------------------------------------------------
+
+_GPU_FORMULAS = {}
+
+
+def build_gpu(group, dtype, ndim, flat):
+    import time
+
+    from ..cuda import elementwise as E
+    from ..cuda import launch as L
+    t0 = time.perf_counter()
+    cuda = L.cuda()
+    dt = np.dtype(dtype)
+    cdt = compute_dtype(dt)
+    src = scalar_source(group, dt)
+    g = {"math": __import__("math")}
+    for op, _, _ in group.steps:
+        f = _GPU_FORMULAS.get(id(op.scalar))
+        if f is None:
+            f = _GPU_FORMULAS[id(op.scalar)] = (E.device_formula(op.scalar), op.scalar)
+        g[op_ident(op)] = f[0]
+    g["CT"] = E._sim_store(cdt) if L.SIM else L.nb_type(cdt)
+    names = "+".join(op.name for op, _, _ in group.steps)
+    exec(compile(src, f"<hybridnet fused cuda {names}>", "exec"), g)
+    fn_dev = g["fused"] if L.SIM else cuda.jit(device=True)(g["fused"])
+    k = E.build_kernel(fn_dev, group.n_in, 0, ndim, flat, cdt, dt, n_out=len(group.outputs))
+    compile_stats["gpu"][0] += 1
+    compile_stats["gpu"][1] += time.perf_counter() - t0
+    return k
+
+
+class GpuFusedKernel:
+    """``k(*arrays, out=None)`` for a fused group on the GPU (CuPy arrays; NumPy under the simulator)."""
+
+    def __init__(self, group):
+        self.group = group
+        self.n_out = len(group.outputs)
+        self._kernels = {}
+        self.__name__ = "gpu_fused"
+
+    def kernel(self, dtype, ndim, flat):
+        key = (np.dtype(dtype), ndim, flat)
+        k = self._kernels.get(key)
+        if k is None:
+            k = self._kernels[key] = build_gpu(self.group, dtype, ndim, flat)
+        return k
+
+    def __call__(self, *xs, out=None):
+        from ..backend import xp_of
+        from ..cuda import launch as L
+        x0 = xs[0]
+        dt = x0.dtype
+        s0 = x0.shape
+        shape = s0 if all(x.shape == s0 for x in xs) else tuple(np.broadcast_shapes(*[x.shape for x in xs]))
+        xp = xp_of(x0)
+        multi = self.n_out > 1
+        with L.on_device_of(x0):
+            outs = (tuple(out) if multi else (out,)) if out is not None else \
+                tuple(xp.empty(shape, dt) for _ in range(self.n_out))
+            n = outs[0].size
+            if n:
+                flat = (all(o.flags.c_contiguous for o in outs)
+                        and all(x.shape == shape and x.flags.c_contiguous for x in xs))
+                if flat:
+                    args = [L.Flat(o) for o in outs] + [L.Flat(x) for x in xs]
+                    ndim = 1
+                else:
+                    ndim = max(len(shape), 1)
+                    oshape = shape if shape else (1,)
+                    args = [o.reshape(oshape) for o in outs] + \
+                        [x.reshape((1,) * (ndim - x.ndim) + x.shape) for x in xs]
+                blocks, threads = L.elementwise_config(n)
+                L.launch(self.kernel(dt, ndim, flat), blocks, threads, *args, np.int64(n))
+        return outs if multi else outs[0]
