@@ -17,6 +17,25 @@ __all__ = []
 _SCALAR = (Attr("scalar", Float(), 1.0, "the scalar operand"),
            )
 
+# MXNet's pre-1.0 CamelCase aliases (registered by MXNet 1.9.1 too; old -symbol.json files use them).
+_CAMEL = {"_plus_scalar": "_PlusScalar", "_minus_scalar": "_MinusScalar", "_rminus_scalar": "_RMinusScalar",
+          "_mul_scalar": "_MulScalar", "_div_scalar": "_DivScalar", "_rdiv_scalar": "_RDivScalar",
+          "_mod_scalar": "_ModScalar", "_rmod_scalar": "_RModScalar", "_power_scalar": "_PowerScalar",
+          "_rpower_scalar": "_RPowerScalar", "_maximum_scalar": "_MaximumScalar",
+          "_minimum_scalar": "_MinimumScalar", "_hypot": "_Hypot", "_hypot_scalar": "_HypotScalar",
+          "_equal": "_Equal", "_equal_scalar": "_EqualScalar", "_not_equal": "_Not_Equal",
+          "_not_equal_scalar": "_NotEqualScalar", "_greater": "_Greater", "_greater_scalar": "_GreaterScalar",
+          "_greater_equal": "_Greater_Equal", "_greater_equal_scalar": "_GreaterEqualScalar",
+          "_lesser": "_Lesser", "_lesser_scalar": "_LesserScalar", "_lesser_equal": "_Lesser_Equal",
+          "_lesser_equal_scalar": "_LesserEqualScalar", "_logical_and": "_Logical_And",
+          "_logical_and_scalar": "_LogicalAndScalar", "_logical_or": "_Logical_Or",
+          "_logical_or_scalar": "_LogicalOrScalar", "_logical_xor": "_Logical_Xor",
+          "_logical_xor_scalar": "_LogicalXorScalar"}
+
+
+def _camel(name):
+    return (_CAMEL[name],) if name in _CAMEL else ()
+
 
 def _arith(stem, formula, grad, *, bnames, enames, sname, rname=None, rformula=None, rgrad=None,
            sgrad=None, doc, saves=("inputs",), ssaves=("inputs",), rsaves=("inputs",), nondiff=False):
@@ -32,18 +51,18 @@ def _arith(stem, formula, grad, *, bnames, enames, sname, rname=None, rformula=N
     bop.infer = broadcast(bop)
     if enames:
         eop = defop(enames[0], ("lhs", "rhs"), None, Pattern.ELEMWISE, scalar=formula, grad=g2, saves=saves,
-                    aliases=enames[1:], nondiff=nd_, inplace=((0, 0), (1, 0)),
+                    aliases=enames[1:] + _camel(enames[0]), nondiff=nd_, inplace=((0, 0), (1, 0)),
                     doc=f"{doc}; both inputs must have the same shape.\n\n>>> nd.{enames[0]}(nd.ones((2,)), nd.ones((2,))).shape\n(2,)")
         eop.infer = elemwise_same_shape(eop)
     sop = defop(sname, ("data",), None, Pattern.ELEMWISE, attrs=_SCALAR, scalar=formula,
-                scalar_attrs=("scalar",), grad=sgrad, saves=ssaves,
+                scalar_attrs=("scalar",), grad=sgrad, saves=ssaves, aliases=_camel(sname),
                 inplace=((0, 0),),
                 doc=f"{doc} with a scalar right operand (cast to the array's dtype).\n\n"
                     f">>> nd.{sname}(nd.ones((2,)), scalar=2).shape\n(2,)")
     sop.infer = same_as_input(sop)
     if rname:
         rop = defop(rname, ("data",), None, Pattern.ELEMWISE, attrs=_SCALAR, scalar=rformula,
-                    scalar_attrs=("scalar",), grad=rgrad, saves=rsaves,
+                    scalar_attrs=("scalar",), grad=rgrad, saves=rsaves, aliases=_camel(rname),
                     inplace=((0, 0),),
                     doc=f"{doc} with a scalar left operand (cast to the array's dtype).\n\n"
                         f">>> nd.{rname}(nd.ones((2,)), scalar=2).shape\n(2,)")

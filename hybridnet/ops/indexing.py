@@ -135,6 +135,7 @@ _PICK_ATTRS = (Attr("axis", Axis(), -1, "the axis to pick along"),
 
 _pick = defop(
     "pick", ("data", "index"), _pick_infer, Pattern.INJECTIVE, attrs=_PICK_ATTRS,
+    aliases=("choose_element_0index",),   # MXNet's old name, still registered
     grad=lambda ctx, g: (F._backward_pick(g, ctx.inputs[1], shape=ctx.in_specs[0].shape, **ctx.attrs), None),
     saves=("inputs",), nondiff=(1,), dtype_check=None,
     doc="Pick one element along `axis` per position of the other axes: out[i] = data[i, index[i]] for "

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..errors import AttrError
+from ..errors import AttrError, HybridNetError
 
 __all__ = ["OpDef", "Attr", "Pattern", "REQUIRED", "Shape", "Axes", "Axis", "DType", "Choice",
            "Int", "Float", "Bool", "Str", "AnyValue"]
@@ -72,7 +72,12 @@ class Float(_Kind):
         return float(v) if not isinstance(v, numbers.Integral) else v
 
     def parse(self, s):
-        return float(s)
+        """``'1'`` -> ``1``, ``'1.5'`` -> ``1.5``: an int literal stays an int, as ``coerce`` keeps a
+        Python int, so a parsed value re-encodes to the same string (MXNet writes ``x + 1`` as ``'1'``)."""
+        try:
+            return int(s)
+        except ValueError:
+            return float(s)
 
 
 class Bool(_Kind):
@@ -177,7 +182,7 @@ class DeviceAttr(_Kind):
     name = "device (mx.cpu(), mx.gpu(i) or a string such as 'cpu(0)')"
 
     def coerce(self, v):
-        if v is None or v == "":
+        if v is None or v == "" or v == "None":   # MXNet writes ctx=None as 'None'
             return None
         from ..device import Device, resolve
         if isinstance(v, Device):
@@ -254,19 +259,80 @@ class OpDef:
     def __repr__(self):
         return f"<OpDef {self.name}>"
 
-    def encode_attrs(self, attrs):
-        """Attribute dict as MXNet writes it in JSON (only non-default values, strings)."""
+    def encode_attrs(self, attrs, given=None, num_inputs=None):
+        """The attribute dict ``{name: string}`` as MXNet writes it in ``-symbol.json``.
+
+        MXNet 1.9.1 writes exactly the attributes the caller passed -- defaults included when passed,
+        nothing for those left out -- each as Python's ``str(value)`` (``x + 1`` -> ``'1'``, ``x + 1.5``
+        -> ``'1.5'``, ``axis=[0, 1]`` -> ``'[0, 1]'``, ``shape=3`` -> ``'3'``, ``None`` -> ``'None'``), an
+        attribute named ``dtype`` as ``np.dtype(value).name``, plus ``num_args`` = the number of inputs
+        for a variadic op when not passed (``tests/golden/mxnet_attr_encoding.json`` records this).
+
+        ``attrs`` holds normalised values (``bind.normalize_attrs``); ``given`` says which were passed:
+
+        - a mapping ``{name: value as the caller passed it}`` (the call's kwargs, or the strings of an
+          imported MXNet JSON): each is written as MXNet writes that value when that string reads back
+          (``parse_attrs`` + normalisation) to the same normalised value, else in canonical form. This
+          is the exact MXNet encoding: normalisation alone loses ``[0, 1]`` vs ``(0, 1)`` or ``3`` vs
+          ``(3,)``, which MXNet keeps;
+        - an iterable of names: those attributes in canonical form (``Attr.kind.encode`` of the
+          normalised value: tuples ``'(0, 1)'``, ints ``'1'``, floats ``'1.5'``, bools ``'True'``,
+          ``None`` ``'None'``, dtypes by name, devices ``'cpu(0)'``);
+        - ``None`` (no call to mirror, e.g. an op hybridnet inserted itself): the attributes whose value
+          differs from the default, in canonical form.
+
+        ``num_inputs``: the number of inputs of a variadic op, written as ``num_args`` when not passed.
+        ``parse_attrs`` inverts every form.
+        """
         out = {}
         for a in self.attrs:
-            # `is` for a None default: np.dtype('float64') == None is True (None means float64)
-            if a.name in attrs and (attrs[a.name] is not None if a.default is None
-                                    else attrs[a.name] != a.default):
-                out[a.name] = a.kind.encode(attrs[a.name])
+            if a.name not in attrs:
+                continue
+            v = attrs[a.name]
+            if given is None:
+                # `is` for a None default: np.dtype('float64') == None is True (None means float64)
+                if v is not None if a.default is None else v != a.default:
+                    out[a.name] = a.kind.encode(v)
+            elif a.name in given:
+                out[a.name] = a.kind.encode(v)
+                if hasattr(given, "keys"):
+                    s = _as_mxnet_writes(a.name, given[a.name])
+                    if s is not None and s != out[a.name] and self._reads_back(a, s, v):
+                        out[a.name] = s
+        if self.variadic and num_inputs is not None and "num_args" in self.attr_map \
+                and "num_args" not in out:
+            out["num_args"] = str(num_inputs)
         return out
 
     def parse_attrs(self, strattrs):
-        return {k: (self.attr_map[k].kind.parse(v) if k in self.attr_map else v)
-                for k, v in strattrs.items()}
+        """Read MXNet JSON attribute strings back to values (then ``bind.normalize_attrs`` as for a
+        call); ``'None'`` is ``None`` for an attribute whose default is ``None``. Inverts
+        ``encode_attrs``. Attributes the op does not know are returned unchanged."""
+        out = {}
+        for k, v in strattrs.items():
+            a = self.attr_map.get(k)
+            out[k] = v if a is None else None if v == "None" and a.default is None else a.kind.parse(v)
+        return out
+
+    def _reads_back(self, a, s, value):
+        try:
+            p = self.parse_attrs({a.name: s})[a.name]
+            p = a.coerce(p, self.name) if p is not None or a.default is not None else None
+        except (TypeError, ValueError, HybridNetError):   # unreadable: use the canonical form
+            return False
+        if p is None or value is None:    # np.dtype('float64') == None is True
+            return p is value
+        return bool(p == value)
+
+
+def _as_mxnet_writes(name, v):
+    """The string MXNet 1.9.1's Python front end writes for a value passed as attribute ``name``
+    (``str(v)``; an attribute named ``dtype`` by ``np.dtype(v).name``, so ``dtype=None`` is
+    ``'float64'``), or None if it has none."""
+    try:
+        return np.dtype(v).name if name == "dtype" else str(v)
+    except TypeError:
+        return None
 
 
 def scalar_helper(fn):
