@@ -21,3 +21,7 @@ from . import random  # noqa: E402,F401  (mx.random.seed, mx.random.uniform, ...
 
 ndarray = nd
 base = errors
+from . import sym  # noqa: E402,F401  (MXNet's Symbol API over the graph IR)
+from .sym import name  # noqa: E402,F401  (mx.name.NameManager / Prefix)
+
+symbol = sym

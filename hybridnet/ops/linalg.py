@@ -206,6 +206,13 @@ def fc_param_shapes(data_shape, num_hidden, no_bias=False, flatten=True):
     return out
 
 
+def _fc_infer_params(in_shapes, num_hidden=REQUIRED, no_bias=False, flatten=True):
+    """``OpDef.infer_params``: weight/bias shapes from a known data shape."""
+    if in_shapes[0] is None or len(in_shapes[0]) == 0:
+        return {}
+    return fc_param_shapes(in_shapes[0], num_hidden, no_bias, flatten)
+
+
 def _fc_infer(data, weight, bias=None, num_hidden=REQUIRED, no_bias=False, flatten=True):
     op = _fc
     specs = (data, weight, bias)
@@ -262,7 +269,7 @@ _fc = defop(
            Attr("no_bias", Bool(), False, "no bias input"),
            Attr("flatten", Bool(), True, "flatten the data to (batch, -1) first; False applies the layer "
                                          "to the last axis")),
-    grad=_fc_grad, saves=("inputs",),
+    grad=_fc_grad, saves=("inputs",), infer_params=_fc_infer_params,
     doc="Linear layer y = x W^T + b. With flatten=True the data is viewed as (batch, prod(rest)); with "
         "flatten=False the layer is applied to the last axis and the leading axes are kept.\n\n"
         ">>> nd.FullyConnected(nd.ones((2, 3, 4)), nd.ones((5, 12)), nd.zeros((5,)), num_hidden=5).shape\n"

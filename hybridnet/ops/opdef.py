@@ -223,7 +223,7 @@ class OpDef:
     def __init__(self, name, inputs, infer, pattern, *, attrs=(), scalar=None, scalar_attrs=(),
                  grad=None, saves=(), nondiff=(), inplace=(), effects=False, doc="", aliases=(),
                  num_outputs=1, kernels=None, public=True, cpu_only=None, dtype_check="same",
-                 hidden_attrs=(), variadic=False, output_names=None):
+                 hidden_attrs=(), variadic=False, output_names=None, infer_params=None):
         self.name = name
         self.inputs = tuple(inputs)          # input names; variadic ops take a list as inputs[0]
         self.variadic = variadic
@@ -247,6 +247,11 @@ class OpDef:
         self.dtype_check = dtype_check       # "same": all inputs must share a dtype; None: op checks
         self.output_names = output_names     # MXNet output names for multi-output ops
         self.hidden_attrs = tuple(hidden_attrs)
+        # infer_params(in_shapes, **attrs) -> {input name: shape}: the shapes of parameter inputs an op
+        # determines from the others (in_shapes: a shape or None per input), e.g. FullyConnected's
+        # weight (num_hidden, in_units) from its data. Used by Symbol.infer_shape (MXNet's backward
+        # shape inference; deferred initialisation). None: the op fills nothing.
+        self.infer_params = infer_params
 
     def n_outputs(self, attrs, n_inputs):
         n = self.num_outputs
