@@ -227,7 +227,7 @@ def run(graph):
                 if n.outputs[0] in graph_outs or any(u not in mset for u, _ in users.get(n.outputs[0], ()))]
         group = FusionGroup(n_in, steps, [ref[v] for v in outs])
         spec = ns[0].outputs[0].spec
-        op = _fused_op(group, spec, [n.op.name for n in ns])
+        op = _fused_op(group, spec, [n.op.name for n in ns]) if outs else None
         fused[r] = (ns, ext_inputs, outs, op)
 
     # rebuild: fused nodes at the position of their last member, then a stable topological order
@@ -294,7 +294,7 @@ def run(graph):
                 for o, no in zip(obj.outputs, nn.outputs):
                     no.name = o.name
                     vmap[o] = no
-        else:
+        elif fused[obj][2]:             # (a group nobody reads is dead code: no effects, dropped)
             ns, ext, gouts, op = fused[obj]
             nn = new.add_node(op, [m(v) for v in ext], {}, [v.spec for v in gouts],
                               name="+".join(n.op.name for n in ns))
@@ -305,7 +305,7 @@ def run(graph):
             indeg[j] -= 1
             if indeg[j] == 0:
                 heapq.heappush(heap, (nodes_spec[j][0], j))
-    if len(new.nodes) != len(nodes_spec):   # pragma: no cover - guarded by the cycle checks above
+    if len(new.nodes) != sum(1 for s in nodes_spec if s[1] == "node" or fused[s[2]][2]):  # pragma: no cover
         from ..ir import GraphError
         raise GraphError(f"fuse_elementwise made a cycle (a hybridnet bug; please report it):\n{graph}")
     new.outputs = [m(v) for v in graph.outputs]
