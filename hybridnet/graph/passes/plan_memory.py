@@ -25,8 +25,9 @@ Rules, in topological order:
   A graph output that would be a view of an arena buffer or of a constant is copied out instead.
 
 ``peak_bytes`` is what one call holds beyond inputs, constants and outputs: the arena plus the
-unplanned intermediates; ``naive_bytes`` is the sum of all intermediate sizes (every intermediate
-in its own allocation, as an executor without a plan holds them when nothing is freed early).
+unplanned intermediates; ``naive_bytes`` is the sum of all intermediate sizes, each rounded to 64
+bytes like an arena slot (every intermediate in its own allocation, which is what an executor
+without a plan holds when nothing is freed early).
 """
 from ...kernels import backend
 from ._rewrite import copy_graph, nbytes
@@ -111,9 +112,9 @@ def plan(graph):
                     else None
                 kind[o] = COPY if r is not None and (r in buffer or r.kind == "const") else FRESH
                 continue
-            naive += size
+            naive += _align(size)
             if kind.get(o) == ALIAS:
-                naive -= size        # a view costs nothing
+                naive -= _align(size)        # a view costs nothing
                 continue
             if multi or size == 0:
                 kind[o] = FRESH
