@@ -25,3 +25,4 @@ from . import sym  # noqa: E402,F401  (MXNet's Symbol API over the graph IR)
 from .sym import name  # noqa: E402,F401  (mx.name.NameManager / Prefix)
 
 symbol = sym
+from . import model  # noqa: E402,F401  (mx.model.save_checkpoint / load_checkpoint)

@@ -370,3 +370,41 @@ def test_pickle_and_copy():
     c = copy.copy(r)
     c._set_attr(__mark__="1")
     assert r.attr("__mark__") is None and c.attr("__mark__") == "1"
+
+
+# ---- mx.model checkpoints ---------------------------------------------------------------------------
+
+def test_load_mxnet_checkpoint_and_write_identical_files(tmp_path):
+    prefix = os.path.join(GOLDEN, "ckpt")
+    s, args, aux = mx.model.load_checkpoint(prefix, 3)
+    mlp, shapes = build(mx)["mlp"]
+    assert s.list_arguments() == mlp.list_arguments() and aux == {}
+    assert list(args) == [n for n in s.list_arguments() if n != "data"]
+    arg_shapes, _, _ = s.infer_shape(**shapes)
+    for n, sh in zip(s.list_arguments(), arg_shapes):
+        if n != "data":
+            assert args[n].shape == sh and args[n].dtype == np.float32
+    # the loaded parameters run: softmax rows sum to 1
+    out = s.eval(mx.cpu(), data=nd.ones(shapes["data"]), **args)[0].asnumpy()
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)
+    # writing it back gives MXNet's bytes
+    mine = str(tmp_path / "ckpt")
+    mx.model.save_checkpoint(mine, 3, s, args, aux)
+    for suffix in ("-symbol.json", "-0003.params"):
+        with open(prefix + suffix, "rb") as f, open(mine + suffix, "rb") as g:
+            assert f.read() == g.read(), suffix
+
+
+def test_checkpoint_roundtrip_and_errors(tmp_path):
+    prefix = str(tmp_path / "net")
+    net = sym.FullyConnected(sym.var("data"), num_hidden=2, name="fc")
+    w, b, m = nd.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), nd.array([0.5, -0.5]), nd.array([7.0])
+    mx.model.save_checkpoint(prefix, 12, net, {"fc_weight": w, "fc_bias": b}, {"fc_mean": m})
+    assert os.path.exists(prefix + "-0012.params")
+    s, args, aux = mx.model.load_checkpoint(prefix, 12)
+    assert s.tojson() == net.tojson()
+    np.testing.assert_array_equal(args["fc_weight"].asnumpy(), w.asnumpy())
+    np.testing.assert_array_equal(aux["fc_mean"].asnumpy(), m.asnumpy())
+    nd.save(str(tmp_path / "bad-0001.params"), {"weight": w})
+    with pytest.raises(FormatError, match="arg:<name>"):
+        mx.model.load_params(str(tmp_path / "bad"), 1)
