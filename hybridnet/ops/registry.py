@@ -4,7 +4,7 @@ import difflib
 from ..errors import HybridNetError
 from .opdef import OpDef, Pattern
 
-__all__ = ["REGISTRY", "defop", "register_kernel", "get_op", "public_ops", "on_register",
+__all__ = ["REGISTRY", "defop", "register_kernel", "get_op", "public_ops", "builtin_ops", "on_register",
            "CPU_ONLY"]
 
 REGISTRY = {}        # canonical name and every alias -> OpDef
@@ -76,8 +76,21 @@ def get_op(name):
 
 
 def public_ops():
-    """Canonical OpDefs in definition order."""
+    """Canonical OpDefs in definition order (built-in and user-defined)."""
     return list(_CANONICAL.values())
+
+
+_BUILTIN = set()
+
+
+def freeze_builtins():
+    """Called once by ``hybridnet.ops`` after the op families load: marks the built-in ops."""
+    _BUILTIN.update(_CANONICAL)
+
+
+def builtin_ops():
+    """The ops hybridnet itself defines (not ``defop`` calls from user code)."""
+    return [op for n, op in _CANONICAL.items() if n in _BUILTIN]
 
 
 def on_register(fn):

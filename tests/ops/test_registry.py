@@ -4,10 +4,10 @@ test-case record. Also guards the on-disk kernel cache against two formulas shar
 import pytest
 
 from hybridnet.kernels import load_kernels
-from hybridnet.ops.registry import CPU_ONLY, public_ops
+from hybridnet.ops.registry import CPU_ONLY, builtin_ops
 from hybridnet.testing.op_cases import cases_by_op
 
-OPS = public_ops()
+OPS = builtin_ops()
 
 
 @pytest.fixture(scope="module", autouse=True)
