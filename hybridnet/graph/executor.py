@@ -64,6 +64,10 @@ class Executable:
             mode = 0
             if len(node.outputs) > 1:
                 outs, mode = tuple(slot[o] for o in node.outputs), 1
+                kinds = [plan.kind.get(o) for o in node.outputs] if plan is not None else []
+                if "arena" in kinds:          # a tuple-out kernel: arena views + fresh graph outputs
+                    kw["out"] = tuple(self._view(o) if k == "arena" else _Fresh(o.spec)
+                                      for o, k in zip(node.outputs, kinds))
             else:
                 o = node.outputs[0]
                 outs = slot[o]
@@ -124,11 +128,22 @@ class Executable:
         for j, (kernel, ins, outs, kw, mode) in enumerate(self._steps):
             g[f"k{j}"] = kernel
             args = ["None" if i == 0 else f"s{i}" for i in ins]
+            kw = dict(kw)
+            out = kw.pop("out", None)
+            if isinstance(out, tuple):           # fresh members are allocated per call
+                items = []
+                for m, a in enumerate(out):
+                    g[f"a{j}_out{m}"] = a
+                    items.append(f"a{j}_out{m}()" if isinstance(a, _Fresh) else f"a{j}_out{m}")
+                args.append(f"out=({', '.join(items)},)")
+            elif out is not None:
+                g[f"a{j}_out"] = out
+                args.append(f"out=a{j}_out")
             if all(k.isidentifier() and not keyword.iskeyword(k) for k in kw):
                 for k, v in kw.items():
                     g[f"a{j}_{k}"] = v
                     args.append(f"{k}=a{j}_{k}")
-            else:
+            elif kw:
                 g[f"kw{j}"] = kw
                 args.append(f"**kw{j}")
             call = f"k{j}({', '.join(args)})"
@@ -151,6 +166,18 @@ class Executable:
         fn.__doc__ = "run(*arrays) -> list of output arrays (device storage)"
         self.source = src
         return fn
+
+
+class _Fresh:
+    """A per-call fresh output array inside a tuple ``out=`` (a graph output of a multi-output node)."""
+    __slots__ = ("shape", "dtype", "empty")
+
+    def __init__(self, spec):
+        from ..kernels.backend import xp_for
+        self.shape, self.dtype, self.empty = tuple(spec.shape), spec.dtype, xp_for(spec.device).empty
+
+    def __call__(self):
+        return self.empty(self.shape, self.dtype)
 
 
 class _Entry:

@@ -121,15 +121,34 @@ class TestPlan:
         np.testing.assert_allclose(r1.asnumpy(), want)
         np.testing.assert_allclose(r2.asnumpy(), 1)
 
-    def test_multi_output_nodes_are_left_to_their_kernel(self):
+    def test_multi_output_nodes_with_tuple_out(self):
         def fn(x):
             a, b, c = nd.split(nd.exp(x), num_outputs=3, axis=0)
-            return nd.relu(a) + b * c
+            return nd.relu(a) + b * c, b          # b is also a graph output: fresh per call
         ex, plan = plan_of(fn, X)
         split = next(n for n in ex.graph.nodes if n.op.name == "SliceChannel")
-        assert all(plan.kind[o] == "fresh" for o in split.outputs)
+        assert [plan.kind[o] for o in split.outputs] == ["arena", "fresh", "arena"]
         check_plan(ex.graph, plan)
-        np.testing.assert_allclose(ex.run(X._data)[0], fn(X).asnumpy(), rtol=1e-6)
+        r1 = ex.run(X._data)
+        keep = [np.array(r, copy=True) for r in r1]
+        r2 = ex.run((X * 2)._data)
+        for got, want in zip(r1, fn(X)):
+            np.testing.assert_allclose(got, want.asnumpy(), rtol=1e-6)
+        for got, want in zip(r2, fn(X * 2)):
+            np.testing.assert_allclose(got, want.asnumpy(), rtol=1e-6)
+        for a, k in zip(r1, keep):
+            np.testing.assert_array_equal(a, k)
+
+    def test_multi_output_kernels_without_tuple_out_allocate(self):
+        def fn(p):
+            s, logp = nd.sample_multinomial(p, shape=(2,), get_prob=True)
+            return logp * 2 + s.astype("float32")
+        p = nd.array([[0.2, 0.8], [1.0, 0.0]])
+        ex, plan = plan_of(fn, p)
+        node = next(n for n in ex.graph.nodes if n.op.name == "_sample_multinomial")
+        assert all(plan.kind[o] == "fresh" for o in node.outputs)
+        check_plan(ex.graph, plan)
+        assert ex.run(p._data)[0].shape == (2, 2)
 
 
 class TestExecutor:

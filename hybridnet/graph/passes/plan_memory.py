@@ -15,13 +15,15 @@ Rules, in topological order:
   writes over an input it is reading (except in-place, below).
 * In-place: where ``op.inplace`` lists ``(in_idx, out_idx)``, the input's buffer dies at this node, and
   dtype and byte size match, the output takes the input's buffer (``relu(x + 1)`` runs in one buffer).
+  Broadcasting ops with a scalar formula may also write over an input with the output's shape.
   (Not on the GPU under Numba's CUDA simulator, which copies arguments back after a launch.)
 * Views: kernels of ``VIEW_OPS`` (Reshape, reshape_like, expand_dims, squeeze, Flatten) return a view of
   their input when ``out`` is None. Their outputs get no buffer: they are aliases of the input's root
   buffer, whose lifetime extends to the alias's last use; the executor calls them with ``out=None``.
 * Never planned (so never reused or written in place): graph inputs/params/states, constants, graph
   outputs (the executor gives them fresh memory every call, so results handed to the user are never
-  overwritten by the next call), outputs of multi-output nodes (their kernels allocate), 0-byte values.
+  overwritten by the next call), 0-byte values, and outputs of multi-output nodes unless the kernel
+  takes a tuple ``out=`` (``tuple_out``: SliceChannel, topk, fused groups; the others allocate).
   A graph output that would be a view of an arena buffer or of a constant is copied out instead.
 
 ``peak_bytes`` is what one call holds beyond inputs, constants and outputs: the arena plus the
@@ -30,9 +32,10 @@ bytes like an arena slot (every intermediate in its own allocation, which is wha
 without a plan holds when nothing is freed early).
 """
 from ...kernels import backend
+from ...ops.opdef import Pattern
 from ._rewrite import copy_graph, nbytes
 
-__all__ = ["run", "MemoryPlan", "VIEW_OPS", "ALIGN"]
+__all__ = ["run", "MemoryPlan", "VIEW_OPS", "ALIGN", "tuple_out"]
 
 VIEW_OPS = frozenset({"Reshape", "reshape_like", "expand_dims", "squeeze", "Flatten"})
 ALIGN = 64
@@ -72,6 +75,27 @@ class MemoryPlan:
     def __repr__(self):
         return (f"<MemoryPlan {len(self.sizes)} buffers, peak {self.peak_bytes} B vs naive "
                 f"{self.naive_bytes} B, {len(self.inplace)} in-place>")
+
+
+TUPLE_OUT_OPS = frozenset({"SliceChannel", "topk"})
+
+
+def tuple_out(op):
+    """Whether a multi-output op's kernel takes ``out=`` as a tuple of arrays (fused groups do)."""
+    return op.name in TUPLE_OUT_OPS or getattr(op, "fusion", None) is not None
+
+
+def _inplace_pairs(node):
+    """``op.inplace``, plus, for broadcasting ops with a scalar formula (one generated elementwise
+    kernel: each output element is computed from the inputs at the same position before it is
+    stored), every input whose shape is the output's."""
+    op = node.op
+    if op.pattern is Pattern.BROADCAST and op.scalar is not None and len(node.outputs) == 1:
+        shape = tuple(node.outputs[0].spec.shape)
+        extra = tuple((i, 0) for i, v in enumerate(node.inputs)
+                      if v is not None and tuple(v.spec.shape) == shape and (i, 0) not in op.inplace)
+        return op.inplace + extra
+    return op.inplace
 
 
 def _inplace_ok(device):
@@ -116,14 +140,14 @@ def plan(graph):
             if kind.get(o) == ALIAS:
                 naive -= _align(size)        # a view costs nothing
                 continue
-            if multi or size == 0:
+            if (multi and not tuple_out(n.op)) or size == 0:
                 kind[o] = FRESH
                 unplanned += size
                 continue
             kind[o] = ARENA
             dev = o.spec.device
             b = None
-            for i, jj in (n.op.inplace if _inplace_ok(dev) else ()):
+            for i, jj in (_inplace_pairs(n) if _inplace_ok(dev) else ()):
                 v = n.inputs[i] if i < len(n.inputs) else None
                 if jj != j or v is None:
                     continue
