@@ -121,13 +121,20 @@ def test_fused_equals_unfused(device, dtype, case, rng):
     _check(got, want, dtype, exact=dtype != "float16")
 
 
-def test_parallel_target_above_threshold(rng):
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("fn", [chain, two_outputs], ids=["chain", "two_out"])
+def test_parallel_loop_above_threshold(rng, fn, dtype):
     from hybridnet.kernels.cpu.threading import PARALLEL_MIN_SIZE
-    x = _arrays([(PARALLEL_MIN_SIZE + 5,)], "float32", None, rng)
-    got, want = _run_both(chain, x)
-    _check(got, want, "float32", exact=True)
-    k = kernel_for(_fused_nodes(fuse_elementwise.run(graph.trace(chain, *x).graph))[0].op, x[0].context)
-    assert (np.dtype("float32"), True) in k._ufuncs
+    n_in = 1 if fn is chain else 2
+    x = _arrays([(PARALLEL_MIN_SIZE + 5,)] * n_in, dtype, None, rng)
+    got, want = _run_both(fn, x)
+    _check(got, want, dtype, exact=dtype != "float16")
+    k = kernel_for(_fused_nodes(fuse_elementwise.run(graph.trace(fn, *x).graph))[0].op, x[0].context)
+    assert (np.dtype(dtype), True) in k._ufuncs             # the prange loop ran
+    # out= (contiguous: written directly) on the parallel path
+    outs = tuple(np.empty(x[0].shape, dtype) for _ in got)
+    k(*[a._data for a in x], out=outs if len(outs) > 1 else outs[0])
+    _check(list(outs), want, dtype, exact=dtype != "float16")
 
 
 def test_noncontiguous_inputs_and_out(device, rng):

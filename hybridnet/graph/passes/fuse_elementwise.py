@@ -77,7 +77,7 @@ def _fusable(node):
     dt = node.outputs[0].spec.dtype
     if not node.inputs or any(v is None or v.spec.dtype != dt for v in node.inputs):
         return False
-    if len(node.inputs) != len(op.inputs) + 0 or op.variadic:
+    if len(node.inputs) != len(op.inputs) or op.variadic:
         return False
     return all(a in node.attrs or a in op.attr_map for a in op.scalar_attrs)
 

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-__all__ = ["scalar_source", "gufunc_source", "module_source", "op_ident", "compute_dtype", "literal"]
+__all__ = ["scalar_source", "gufunc_source", "loop_source", "module_source", "op_ident", "compute_dtype", "literal"]
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
@@ -82,11 +82,30 @@ def gufunc_source(group, dtype):
     return "\n".join([f"def fused_gu({', '.join(xs + os_)}):"] + _body(group, dtype) + stores) + "\n"
 
 
+def loop_source(group):
+    """``def fused_loop(x0, .., o0, ..)``: a ``prange`` loop over flat contiguous arrays calling ``fused``
+    (as the inlined global ``fused_nb``); the parallel CPU path."""
+    xs = [f"x{k}" for k in range(group.n_in)]
+    n_out = len(group.outputs)
+    os_ = [f"o{k}" for k in range(n_out)]
+    call = f"fused_nb({', '.join(x + '[i]' for x in xs)})"
+    lines = [f"def fused_loop({', '.join(xs + os_)}):", "    for i in prange(o0.size):"]
+    if n_out == 1:
+        lines.append(f"        o0[i] = {call}")
+    else:
+        lines.append(f"        r = {call}")
+        lines += [f"        o{k}[i] = r[{k}]" for k in range(n_out)]
+    return "\n".join(lines) + "\n"
+
+
 def module_source(group, dtype):
-    """A module holding the CPU kernel's function (``fused``, or ``fused_gu`` for several outputs)."""
+    """A module holding the CPU kernel's functions: ``fused``, ``fused_loop`` and, for several
+    outputs, ``fused_gu``."""
     names = " -> ".join(op.name for op, _, _ in group.steps)
     head = (f"# hybridnet fused elementwise kernel (generated; safe to delete)\n"
             f"# {np.dtype(dtype).name}: {names}\n"
             f"import math  # noqa: F401\n\n\n")
-    body = scalar_source(group, dtype) if len(group.outputs) == 1 else gufunc_source(group, dtype)
-    return head + body
+    parts = [scalar_source(group, dtype), loop_source(group)]
+    if len(group.outputs) > 1:
+        parts.append(gufunc_source(group, dtype))
+    return head + "\n\n".join(parts)

@@ -1,9 +1,9 @@
 """Compiling generated fused sources: CPU NumPy (g)ufuncs and CUDA grid-stride kernels.
 
 CPU: one output -> ``numba.vectorize`` (the raw NumPy ufunc inside the DUFunc, as
-``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout; the
-``parallel`` target from ``PARALLEL_MIN_SIZE`` elements. Broadcasting and strided inputs are NumPy's
-ufunc machinery. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
+``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout;
+broadcasting and strided inputs are NumPy's ufunc machinery. From ``PARALLEL_MIN_SIZE`` elements with
+C-contiguous same-shape operands: a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
 ``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``) and imported from there, so Numba's disk cache
 (``cache=True``) works: a later process loads the machine code instead of compiling (~10x faster
 first call). The hash covers the source, the formulas' bytecode and constants (and of the helpers
@@ -121,8 +121,11 @@ def _load_module(src, ops, globs):
 
 
 def build_cpu(group, dtype, parallel):
-    """The NumPy ufunc (one output) or gufunc (several) computing ``group`` for arrays of ``dtype``
-    (float16: float32 arrays in and out)."""
+    """For arrays of ``dtype`` (float16: float32 arrays in and out): serial -> the NumPy ufunc (one
+    output) or gufunc (several) computing ``group``; parallel -> ``fused_loop(*flat_ins, *flat_outs)``,
+    an ``@njit(parallel=True)`` ``prange`` loop over C-contiguous same-shape operands. (Numba's
+    ``vectorize(target="parallel")`` measured 20x slower than the serial ufunc here on 1M float32,
+    the ``prange`` loop 3x faster: see BENCHMARKS.md "Fusion".)"""
     import time
 
     import numba
@@ -133,20 +136,24 @@ def build_cpu(group, dtype, parallel):
     ops = [op for op, _, _ in group.steps]
     globs = {op_ident(op): _cpu_formula(op) for op in ops}
     globs["CT"] = numba.from_dtype(cdt)
+    globs["prange"] = numba.prange
     mod, cacheable = _load_module(src, ops, globs)
     t = numba.from_dtype(cdt)
-    target = "parallel" if parallel else "cpu"
     n_out = len(group.outputs)
-    if n_out == 1:
-        uf = numba.vectorize([t(*([t] * group.n_in))], target=target, cache=cacheable, nopython=True)(mod.fused)
-        uf = getattr(uf, "ufunc", uf)
+    if parallel:
+        if "fused_nb" not in mod.__dict__:
+            mod.fused_nb = numba.njit(inline="always")(mod.fused)
+        f = numba.njit(parallel=True, cache=cacheable)(mod.fused_loop)
+    elif n_out == 1:
+        uf = numba.vectorize([t(*([t] * group.n_in))], cache=cacheable, nopython=True)(mod.fused)
+        f = getattr(uf, "ufunc", uf)
     else:
         layout = ",".join(["()"] * group.n_in) + "->" + ",".join(["()"] * n_out)
         sig = numba.void(*([t] * group.n_in), *([t[:]] * n_out))
-        uf = numba.guvectorize([sig], layout, target=target, cache=cacheable, nopython=True)(mod.fused_gu)
+        f = numba.guvectorize([sig], layout, cache=cacheable, nopython=True)(mod.fused_gu)
     compile_stats["cpu"][0] += 1
     compile_stats["cpu"][1] += time.perf_counter() - t0
-    return uf
+    return f
 
 
 class CpuFusedKernel:
@@ -167,9 +174,12 @@ class CpuFusedKernel:
 
     def __call__(self, *xs, out=None):
         dt = xs[0].dtype
-        size = max(x.size for x in xs) if len(xs) > 1 else xs[0].size
-        uf = self.ufunc(dt, size >= PARALLEL_MIN_SIZE)
         multi = self.n_out > 1
+        x0 = xs[0]
+        if x0.size >= PARALLEL_MIN_SIZE and x0.flags.c_contiguous and \
+                all(x.shape == x0.shape and x.flags.c_contiguous for x in xs):
+            return self._parallel(xs, dt, out, multi)
+        uf = self.ufunc(dt, False)
         outs = None if out is None else (tuple(out) if multi else (out,))
         direct = (dt != _F16 and outs is not None
                   and all(o.flags.c_contiguous and o.dtype == dt for o in outs))
@@ -187,6 +197,24 @@ class CpuFusedKernel:
         for o, a in zip(outs, rs):   # Numba ufuncs mis-write strided destinations: copy in
             o[...] = a
         return out
+
+    def _parallel(self, xs, dt, out, multi):
+        loop = self.ufunc(dt, True)
+        cdt = compute_dtype(dt)
+        shape = xs[0].shape
+        flat = [x.reshape(-1) if cdt == dt else x.reshape(-1).astype(cdt) for x in xs]
+        outs = None if out is None else (tuple(out) if multi else (out,))
+        if outs is not None and cdt == dt and all(o.flags.c_contiguous and o.dtype == dt for o in outs):
+            loop(*flat, *[o.reshape(-1) for o in outs])
+            return out
+        res = [np.empty(flat[0].size, cdt) for _ in range(self.n_out)]
+        loop(*flat, *res)
+        res = [r.reshape(shape) if cdt == dt else r.reshape(shape).astype(dt) for r in res]
+        if outs is not None:
+            for o, r in zip(outs, res):
+                o[...] = r
+            return out
+        return tuple(res) if multi else res[0]
 
 
 # ---- GPU ----------------------------------------------------------------------------------------
