@@ -143,7 +143,8 @@ def build_cpu(group, dtype, parallel):
     if parallel:
         if "fused_nb" not in mod.__dict__:
             mod.fused_nb = numba.njit(inline="always")(mod.fused)
-        f = numba.njit(parallel=True, cache=cacheable)(mod.fused_loop)
+        flat = t[::1]      # compiled here (eager signature), so compile_stats counts it
+        f = numba.njit(numba.void(*([flat] * (group.n_in + n_out))), parallel=True, cache=cacheable)(mod.fused_loop)
     elif n_out == 1:
         uf = numba.vectorize([t(*([t] * group.n_in))], cache=cacheable, nopython=True)(mod.fused)
         f = getattr(uf, "ufunc", uf)
