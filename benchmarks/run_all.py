@@ -1,0 +1,415 @@
+"""Run every benchmark for every framework, side by side, and print one report (optionally into BENCHMARKS.md).
+
+Each framework runs in its own interpreter as a subprocess (``bench_*.py --framework X``) with the same
+thread pinning; results come back as JSON. Runs are interleaved over ``--rounds`` (framework A, B, C,
+D, then again) and the median over rounds is reported, because the machine may be shared; before each
+subprocess the driver waits (up to ``--wait-idle`` s) for the CPUs to be idle and records how idle
+they were.
+
+Interpreters (a framework whose interpreter is missing or cannot import it is reported as skipped):
+
+* hybridnet and NumPy: ``--hybridnet-python`` (default ``$HN_BENCH_PY``, else /work/venv/bin/python if
+  it exists, else this interpreter);
+* MXNet 1.9.1: ``--mxnet-python`` (default ``$HN_BENCH_MXNET_PY`` or /work/mx-oracle/bin/python);
+* PyTorch: ``--torch-python`` (default ``$HN_BENCH_TORCH_PY`` or /work/torch-venv/bin/python).
+
+    python benchmarks/run_all.py                       # everything, print the report
+    python benchmarks/run_all.py --only dispatch       # one benchmark
+    python benchmarks/run_all.py --write-md BENCHMARKS.md --json results.json
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import _common  # noqa: E402
+
+BENCHES = ("stream", "dispatch", "bandwidth", "compile", "threshold", "guard")
+MODULE = {"hybridnet": "hybridnet", "numpy": "numpy", "mxnet": "mxnet", "torch": "torch"}
+# Extra rows for the bandwidth benchmark: (script framework, extra environment).
+VARIANTS = {"hybridnet-serial": ("hybridnet", {"HYBRIDNET_PARALLEL_MIN_SIZE": str(2 ** 62)})}
+BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
+
+
+def _default(env, path, fallback=None):
+    if os.environ.get(env):
+        return os.environ[env]
+    if path and os.path.exists(path):
+        return path
+    return fallback
+
+
+class Runner:
+    def __init__(self, a):
+        self.a = a
+        self.py = {"hybridnet": a.hybridnet_python, "numpy": a.hybridnet_python,
+                   "mxnet": a.mxnet_python, "torch": a.torch_python}
+        self.skipped = {}
+        self.log = []
+
+    def env(self):
+        e = dict(os.environ)
+        n = str(self.a.threads)
+        for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
+                  "MXNET_OMP_MAX_THREADS"):
+            e[k] = n
+        e["PYTHONPATH"] = ROOT + os.pathsep + e.get("PYTHONPATH", "")
+        return e
+
+    def available(self, fw):
+        py = self.py.get(fw)
+        if fw in self.skipped:
+            return False
+        if not py or not os.path.exists(py):
+            self.skipped[fw] = f"interpreter {py!r} not found"
+            return False
+        r = subprocess.run([py, "-c", f"import {MODULE[fw]}"], capture_output=True, text=True, env=self.env())
+        if r.returncode != 0:
+            self.skipped[fw] = f"{py} cannot import {MODULE[fw]}: {r.stderr.strip().splitlines()[-1:]}"
+            return False
+        return True
+
+    def run(self, py, script, *args, env_extra=None, check=True):
+        idle = _common.wait_for_idle(self.a.threads - 0.2, self.a.wait_idle) if self.a.wait_idle else None
+        env = self.env()
+        env.update(env_extra or {})
+        cmd = [py, os.path.join(HERE, script), *map(str, args)]
+        t = time.time()
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
+        self.log.append({"cmd": " ".join(cmd[1:]), "rc": p.returncode, "idle_cpus_before": idle,
+                         "wall_s": round(time.time() - t, 1)})
+        if not line.startswith("{"):
+            if check:
+                raise RuntimeError(f"{' '.join(cmd)} failed (rc {p.returncode}):\n{p.stdout[-2000:]}\n"
+                                   f"{p.stderr[-4000:]}")
+            return None
+        r = json.loads(line)
+        r["_idle_cpus_before"] = idle
+        r["_rc"] = p.returncode
+        return r
+
+
+# ---- the benchmarks --------------------------------------------------------------------------------
+def run_framework_bench(R, script, fws, rounds, extra=(), variants=()):
+    per = {fw: [] for fw in list(fws) + list(variants)}
+    for _ in range(rounds):
+        for fw in per:
+            base, env = VARIANTS.get(fw, (fw, None))
+            per[fw].append(R.run(R.py[base], script, "--framework", base, "--threads", R.a.threads, *extra,
+                                 env_extra=env))
+    return per
+
+
+def agg_dispatch(per):
+    out = {}
+    for fw, rs in per.items():
+        if not rs:
+            continue
+        out[fw] = {"version": rs[0]["version"],
+                   "us_per_op": _common.median([r["us_per_op_median"] for r in rs]),
+                   "us_per_op_rounds": [r["us_per_op_median"] for r in rs],
+                   "us_per_op_min": min(r["us_per_op_min"] for r in rs),
+                   "breakdown_us": {k: round(_common.median([r["breakdown_us"][k] for r in rs]), 3)
+                                    for k in rs[0]["breakdown_us"]},
+                   "checksum": rs[0]["checksum"],
+                   "idle_cpus_before": [r["_idle_cpus_before"] for r in rs]}
+    return out
+
+
+def agg_bandwidth(per):
+    out = {}
+    for fw, rs in per.items():
+        if not rs:
+            continue
+        cases = {}
+        for c in rs[0]["cases"]:
+            ms = [r["cases"][c]["ms"] for r in rs]
+            gb = [r["cases"][c]["GBps"] for r in rs]
+            cases[c] = {"ms": round(_common.median(ms), 3), "ms_min": min(r["cases"][c]["ms_min"] for r in rs),
+                        "GBps": round(_common.median(gb), 2),
+                        "max_abs_err": max(r["cases"][c]["max_abs_err"] for r in rs)}
+        out[fw] = {"version": rs[0]["version"], "cases": cases, "missing": rs[0]["missing"],
+                   "idle_cpus_before": [r["_idle_cpus_before"] for r in rs]}
+    return out
+
+
+def agg_stream(rs):
+    out = {}
+    for size in rs[0]["sizes"]:
+        out[size] = {c: round(max(r["sizes"][size]["cases"][c]["GBps_best"] for r in rs), 2)
+                     for c in rs[0]["sizes"][size]["cases"]}
+    return {"GBps_best": out, "threading_layer": rs[0].get("threading_layer")}
+
+
+def bench_compile(R, rounds):
+    rs = []
+    for _ in range(rounds):
+        d = tempfile.mkdtemp(prefix="hn_numba_cache_")
+        try:
+            cold = R.run(R.py["hybridnet"], "bench_compile.py", "--phase", "cold", "--cache-dir", d)
+            warm = R.run(R.py["hybridnet"], "bench_compile.py", "--phase", "warm", "--cache-dir", d)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        rs.append((cold, warm))
+    ops = {}
+    for op in rs[0][0]["ops"]:
+        if rs[0][0]["ops"][op] is None:
+            ops[op] = None
+            continue
+        ops[op] = {ph: {"first_s": round(_common.median([r[i]["ops"][op]["first_s"] for r in rs]), 4),
+                        "steady_us": round(_common.median([r[i]["ops"][op]["steady_us"] for r in rs]), 2)}
+                   for i, ph in enumerate(("cold", "warm"))}
+    return {"ops": ops,
+            "import_hybridnet_s": round(_common.median([r[0]["import_hybridnet_s"] for r in rs]), 3),
+            "import_numba_s": round(_common.median([r[0]["import_numba_s"] for r in rs]), 3),
+            "cache_files": rs[0][1]["cache_files"], "rounds": rounds}
+
+
+def bench_threshold(R, rounds, layers):
+    from bench_parallel_threshold import crossover
+    out = {}
+    for layer in layers:
+        extra = ("--threading-layer", layer) if layer else ()
+        rs = [R.run(R.py["hybridnet"], "bench_parallel_threshold.py", "--threads", R.a.threads, *extra)
+              for _ in range(rounds)]
+        ops = {}
+        for op in rs[0]["ops"]:
+            # min over rounds, like the min over samples inside a round: the uncontended time
+            rows = [[rs[0]["ops"][op]["rows_us"][i][0]] +
+                    [round(min(r["ops"][op]["rows_us"][i][j] for r in rs), 2)
+                     for j in range(1, len(rs[0]["ops"][op]["rows_us"][i]))]
+                    for i in range(len(rs[0]["ops"][op]["rows_us"]))]
+            sizes = [row[0] for row in rows]
+            ops[op] = {"rows_us": rows,
+                       "crossover_parallel": crossover(sizes, [r[1] for r in rows], [r[2] for r in rows]),
+                       "crossover_prange": (crossover(sizes, [r[1] for r in rows], [r[3] for r in rows])
+                                            if len(rows[0]) > 3 else None)}
+        out[rs[0]["threading_layer"]] = {"ops": ops, "columns": rs[0]["columns"],
+                                         "omp_wait_policy": rs[0]["omp_wait_policy"],
+                                         "PARALLEL_MIN_SIZE": rs[0]["current_PARALLEL_MIN_SIZE"]}
+    return out
+
+
+# ---- the report ------------------------------------------------------------------------------------
+def _table(header, rows):
+    w = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda r: "| " + " | ".join(str(x).ljust(n) for x, n in zip(r, w)) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "|".join("-" * (n + 2) for n in w) + "|"] + [line(r) for r in rows])
+
+
+def _f(x, nd=2):
+    return "—" if x is None else f"{x:.{nd}f}"
+
+
+def report(res, a, machine, cmdline):
+    out = [f"Generated by `{cmdline}` on {time.strftime('%Y-%m-%d %H:%M')}.", ""]
+    m = machine
+    out.append(f"Machine: {m.get('Model name', '?')}, {m.get('CPU(s)', '?')} CPUs "
+               f"({m.get('Core(s) per socket', '?')} cores/socket, {m.get('Thread(s) per core', '?')} "
+               f"thread/core), L2 {m.get('L2 cache', '?')}, L3 {m.get('L3 cache', '?')}, SIMD {m.get('simd', '?')}, "
+               f"{m.get('mem_gib', '?')} GiB RAM, {m.get('Hypervisor vendor', 'bare metal')} VM; "
+               f"Python {m.get('python')}; threads pinned to {a.threads} (OMP/MKL/OpenBLAS/Numba/MXNet); "
+               f"median of {a.rounds} interleaved rounds.")
+    if res.get("versions"):
+        out.append("Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".")
+    if res.get("skipped"):
+        out.append("Skipped: " + "; ".join(f"{k}: {v}" for k, v in res["skipped"].items()) + ".")
+    out.append("")
+    st = res.get("stream")
+    if st:
+        out += ["### Memory bandwidth (STREAM, `bench_stream.py`)", ""]
+        cases = list(st["GBps_best"]["dram"])
+        out.append(_table(["kernel"] + [f"GB/s {s}" for s in st["GBps_best"]],
+                          [[c] + [_f(st["GBps_best"][s][c]) for s in st["GBps_best"]] for c in cases]))
+        out += ["", "`dram`: 128 MiB float64 arrays (> 4x L3); `16MiB`: 4096x1024 float32, the size of the "
+                "bandwidth benchmark (partly L3-resident). Best run over all rounds (15 runs per round).", ""]
+    d = res.get("dispatch")
+    if d:
+        out += ["### (a) Eager dispatch: 1,000 chained ops on 16 float32 (`bench_dispatch.py`)", ""]
+        t = d.get("torch", {}).get("us_per_op")
+        rows = []
+        for fw in ("hybridnet", "mxnet", "torch", "numpy"):
+            if fw in d:
+                r = d[fw]
+                b = r["breakdown_us"]
+                rows.append([fw, r["version"], _f(r["us_per_op"]), _f(r["us_per_op_min"]),
+                             _f(r["us_per_op"] / t) + "x" if t else "—",
+                             _f(b["mul"]), _f(b["plus_scalar"]), _f(b["relu"]), _f(b["exp"])])
+        out.append(_table(["framework", "version", "µs/op (median)", "µs/op (min)", "vs PyTorch",
+                           "mul", "+scalar", "relu", "exp"], rows))
+        h = d.get("hybridnet", {}).get("us_per_op")
+        mx = d.get("mxnet", {}).get("us_per_op")
+        if h and t:
+            ok = h <= 1.5 * t
+            out += ["", f"Target hybridnet <= 1.5x PyTorch: {h / t:.2f}x -> **{'met' if ok else 'NOT met'}**."
+                    + (f" Target below MXNet: {h / mx:.2f}x of MXNet -> **{'met' if h < mx else 'NOT met'}**."
+                       if mx else "")]
+        out += ["", "Per-op columns: µs per call of one op kind called 1,000 times (median).", ""]
+    b = res.get("bandwidth")
+    if b:
+        out += ["### (b) Bandwidth on 4096x1024 float32 (`bench_bandwidth.py`)", ""]
+        ref = (st or {}).get("GBps_best", {})
+        copy16 = ref.get("16MiB", {}).get("numpy_copy")
+        copyd = ref.get("dram", {}).get("numpy_copy")
+        rows = []
+        for case in ("mul_add", "relu", "softmax"):
+            tt = b.get("torch", {}).get("cases", {}).get(case, {}).get("ms")
+            for fw in ("hybridnet", *VARIANTS, "mxnet", "torch", "numpy"):
+                c = b.get(fw, {}).get("cases", {}).get(case)
+                if fw in b and c is None:
+                    rows.append([case, fw, "not implemented", "", "", "", "", ""])
+                    continue
+                if c is None:
+                    continue
+                rows.append([case, fw, _f(c["ms"], 3), _f(c["ms_min"], 3), _f(c["GBps"]),
+                             f"{c['GBps'] / copy16 * 100:.0f}%" if copy16 else "—",
+                             f"{c['GBps'] / copyd * 100:.0f}%" if copyd else "—",
+                             _f(c["ms"] / tt) + "x" if tt else "—"])
+        out.append(_table(["case", "framework", "ms (median)", "ms (best)", "GB/s (median)", "% STREAM copy 16MiB",
+                           "% STREAM copy DRAM", "time vs PyTorch"], rows))
+        out += ["", "Traffic counted: mul_add 4x16 MiB (two ops), relu and softmax 2x16 MiB. Eager, "
+                "out-of-place (allocation included), as users write it. `hybridnet-serial`: the same "
+                "hybridnet run with HYBRIDNET_PARALLEL_MIN_SIZE=2**62 (serial elementwise ufuncs and serial "
+                "softmax kernels).", ""]
+    c = res.get("compile")
+    if c:
+        out += ["### (c) JIT compile time, hybridnet (`bench_compile.py`)", "",
+                f"`import hybridnet`: {c['import_hybridnet_s']:.3f} s (compiles nothing); `import numba` "
+                f"(paid by the first kernel): {c['import_numba_s']:.3f} s; cache files after the cold run: "
+                f"{c['cache_files']}.", ""]
+        rows = []
+        for op, r in c["ops"].items():
+            if r is None:
+                rows.append([op, "not implemented", "", ""])
+                continue
+            rows.append([op, _f(r["cold"]["first_s"] * 1e3, 1), _f(r["warm"]["first_s"] * 1e3, 1),
+                         _f(r["warm"]["steady_us"], 1)])
+        out.append(_table(["op", "first call, cold cache (ms)", "first call, warm cache (ms)",
+                           "steady call (µs)"], rows))
+        out += ["", "First call on a 10x100 float32 array (serial kernel; the first op also pays Numba's "
+                "one-time LLVM initialisation); `relu[parallel]` builds the parallel-target ufunc (what the "
+                "first call at `PARALLEL_MIN_SIZE` elements compiles); its steady time is on 2**20 elements.", ""]
+    th = res.get("threshold")
+    if th:
+        out += ["### (d) Parallel vs serial elementwise kernels (`bench_parallel_threshold.py`)", ""]
+        for layer, r in th.items():
+            out += [f"Threading layer `{layer}`, OMP_WAIT_POLICY={r['omp_wait_policy']}, "
+                    f"PARALLEL_MIN_SIZE={r['PARALLEL_MIN_SIZE']}. µs per call, float32, out= preallocated, "
+                    f"min over interleaved samples and {a.threshold_rounds} round(s):", ""]
+            ops = list(r["ops"])
+            header = ["size"] + [f"{op} {col.replace('_us', '')}" for op in ops for col in r["columns"][1:]]
+            n = len(r["ops"][ops[0]]["rows_us"])
+            rows = [[r["ops"][ops[0]]["rows_us"][i][0]] +
+                    [_f(v, 1) for op in ops for v in r["ops"][op]["rows_us"][i][1:]] for i in range(n)]
+            out.append(_table(header, rows))
+            out += ["", "Crossover (smallest size from which the variant beats serial at every larger size): " +
+                    "; ".join(f"{op}: parallel ufunc {r['ops'][op]['crossover_parallel'] or 'never'}, "
+                              f"prange {r['ops'][op]['crossover_prange'] or 'never'}" for op in ops) + ".", ""]
+    g = res.get("guard")
+    if g:
+        out += ["### OMP_WAIT_POLICY guard (`bench_omp_guard.py`)", ""]
+        rows = [[k, v["policy_env"], v["policy_libgomp"], _f(v["matmul_before_pool_ms"], 3),
+                 _f(v["matmul_pool_started_ms"], 3), _f(v["matmul_after_parallel_ms"], 3), _f(v["slowdown"]) + "x"]
+                for k, v in (("hybridnet default", g["default"]), ("user forced ACTIVE", g["forced_active"]))]
+        out.append(_table(["process", "env policy", "libgomp policy", "matmul before pool (ms)",
+                           "pool started (ms)", "after parallel kernel (ms)", "slowdown"], rows))
+        out += ["", f"Guard: **{'PASS' if g['ok'] else 'FAIL: ' + '; '.join(g['problems'])}** "
+                "(512x512 float32 np.matmul; the default process must report PASSIVE and slow down <= 1.5x).", ""]
+    return "\n".join(out)
+
+
+def write_md(path, text):
+    block = f"{BEGIN}\n{text}\n{END}"
+    if os.path.exists(path):
+        s = open(path).read()
+        if BEGIN in s and END in s:
+            s = s[:s.index(BEGIN)] + block + s[s.index(END) + len(END):]
+        else:
+            s = s.rstrip() + "\n\n## Latest run\n\n" + block + "\n"
+    else:
+        s = "# Benchmarks\n\n## Latest run\n\n" + block + "\n"
+    with open(path, "w") as f:
+        f.write(s)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threshold-rounds", type=int, default=1,
+                   help="rounds of the (slow, ~1-2 min) threshold benchmark per threading layer")
+    p.add_argument("--only", default=",".join(BENCHES), help=f"comma list of {BENCHES}")
+    p.add_argument("--frameworks", default="hybridnet,mxnet,torch,numpy")
+    p.add_argument("--hybridnet-python", default=_default("HN_BENCH_PY", "/work/venv/bin/python", sys.executable))
+    p.add_argument("--mxnet-python", default=_default("HN_BENCH_MXNET_PY", "/work/mx-oracle/bin/python"))
+    p.add_argument("--torch-python", default=_default("HN_BENCH_TORCH_PY", "/work/torch-venv/bin/python"))
+    p.add_argument("--threading-layers", default="default,workqueue",
+                   help="Numba threading layers for the threshold benchmark ('default' = Numba's choice)")
+    p.add_argument("--variants", default="hybridnet-serial",
+                   help=f"extra bandwidth rows, from {list(VARIANTS)} (hybridnet-serial: "
+                        "HYBRIDNET_PARALLEL_MIN_SIZE=2**62, i.e. serial elementwise ufuncs)")
+    p.add_argument("--wait-idle", type=float, default=60.0,
+                   help="seconds to wait for idle CPUs before each subprocess (0: do not wait)")
+    p.add_argument("--write-md", help="replace the generated section of this Markdown file")
+    p.add_argument("--json", help="write all raw results here")
+    a = p.parse_args()
+    only = [x.strip() for x in a.only.split(",") if x.strip()]
+    bad = [x for x in only if x not in BENCHES]
+    if bad:
+        p.error(f"unknown benchmark(s) {bad}; choose from {BENCHES}")
+    R = Runner(a)
+    fws = [fw for fw in a.frameworks.split(",") if R.available(fw)]
+    res = {"machine": _common.machine_info(), "threads": a.threads, "rounds": a.rounds}
+    t0 = time.time()
+    if "stream" in only:
+        print("stream ...", file=sys.stderr, flush=True)
+        res["stream"] = agg_stream([R.run(R.py["hybridnet"], "bench_stream.py", "--threads", a.threads)
+                                    for _ in range(a.rounds)])
+    if "dispatch" in only:
+        print("dispatch ...", file=sys.stderr, flush=True)
+        res["dispatch"] = agg_dispatch(run_framework_bench(R, "bench_dispatch.py", fws, a.rounds))
+    if "bandwidth" in only:
+        print("bandwidth ...", file=sys.stderr, flush=True)
+        res["bandwidth"] = agg_bandwidth(run_framework_bench(
+            R, "bench_bandwidth.py", fws, a.rounds,
+            variants=[v for v in a.variants.split(",") if v and VARIANTS.get(v, ("",))[0] in fws]))
+    if "compile" in only and "hybridnet" in fws:
+        print("compile ...", file=sys.stderr, flush=True)
+        res["compile"] = bench_compile(R, a.rounds)
+    if "threshold" in only and "hybridnet" in fws:
+        print("threshold ...", file=sys.stderr, flush=True)
+        layers = [None if x == "default" else x for x in a.threading_layers.split(",") if x]
+        res["threshold"] = bench_threshold(R, a.threshold_rounds, layers)
+    if "guard" in only and "hybridnet" in fws:
+        print("guard ...", file=sys.stderr, flush=True)
+        res["guard"] = R.run(R.py["hybridnet"], "bench_omp_guard.py", "--threads", a.threads, check=False)
+    versions = {}
+    for key in ("dispatch", "bandwidth"):
+        for fw, r in (res.get(key) or {}).items():
+            versions[fw] = r["version"]
+    res["versions"] = versions
+    res["skipped"] = R.skipped
+    res["runs"] = R.log
+    res["wall_s"] = round(time.time() - t0, 1)
+    cmdline = "python benchmarks/run_all.py " + " ".join(sys.argv[1:])
+    text = report(res, a, res["machine"], cmdline.strip())
+    print(text)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+    if a.write_md:
+        write_md(a.write_md, text)
+    g = res.get("guard")
+    return 1 if g is not None and not g.get("ok", False) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
