@@ -35,6 +35,61 @@ class EagerTrace(Trace):
         return NDArray(backend.to_device(arr, device), device)
 
     def apply(self, op, args, attrs, name=None):
+        if len(args) == 1 and args[0] is not None:   # the common unary / scalar-op path
+            a = args[0]
+            device = a._device
+            if op.eager_infer:
+                op.infer(a, **attrs)
+            kernel = op.kernels.get(device.device_type) or kernel_for(op, device)
+            try:
+                res = kernel(a._data, **attrs)
+            except HybridNetError:
+                raise
+            except Exception as e:
+                op.infer(a, **attrs)
+                raise op_error(op, args, HybridNetError, f"kernel failed: {type(e).__name__}: {e}") from e
+            if type(res) is tuple or type(res) is list:
+                outs = tuple(NDArray(r, device) for r in res)
+            else:
+                outs = NDArray(res, device)
+            if _NAN_CHECK.get():
+                _check_nan(op, args, (a._data,), outs)
+            if a._entry is not None and tape.RECORDING.get():
+                tape.record(op, attrs, args, outs if type(outs) is tuple else (outs,))
+            return outs
+        if len(args) == 2 and args[0] is not None and args[1] is not None:   # binary ops
+            a, b = args
+            device = a._device
+            if b._device is not device and b._device != device:
+                raise op_error(op, args, DeviceError, f"inputs are on different devices ({device} and "
+                               f"{b._device})", "move them to one device with x.as_in_context(ctx) first")
+            da, db = a._data, b._data
+            if op.eager_infer:
+                op.infer(a, b, **attrs)
+            elif op.dtype_check == "same":
+                if da.dtype != db.dtype:
+                    raise op_error(op, args, DTypeError,
+                                   f"input dtypes differ ({da.dtype} vs {db.dtype}); legacy nd never promotes "
+                                   "between arrays", "cast one input with .astype(...) so both match")
+                if da.shape != db.shape and op.pattern is Pattern.ELEMWISE:
+                    op.infer(a, b, **attrs)   # raises: elemwise_* ops do not broadcast
+            kernel = op.kernels.get(device.device_type) or kernel_for(op, device)
+            try:
+                res = kernel(da, db, **attrs)
+            except HybridNetError:
+                raise
+            except Exception as e:
+                op.infer(a, b, **attrs)
+                raise op_error(op, args, HybridNetError, f"kernel failed: {type(e).__name__}: {e}") from e
+            if type(res) is tuple or type(res) is list:
+                outs = tuple(NDArray(r, device) for r in res)
+            else:
+                outs = NDArray(res, device)
+            if _NAN_CHECK.get():
+                _check_nan(op, args, (da, db), outs)
+            if (a._entry is not None or b._entry is not None) and tape.RECORDING.get():
+                tape.record(op, attrs, args, outs if type(outs) is tuple else (outs,))
+            return outs
         device = None
         datas = []
         need_grad = False
@@ -64,7 +119,7 @@ class EagerTrace(Trace):
                     raise op_error(op, args, DTypeError,
                                    f"input dtypes differ ({dt} vs {x.dtype}); legacy nd never promotes "
                                    "between arrays", "cast one input with .astype(...) so both match")
-        elif op.pattern not in _FAST:
+        elif op.eager_infer:
             op.infer(*args, **attrs)   # validates; raises a HybridNetError naming the op
         kernel = op.kernels.get(device.device_type) or kernel_for(op, device)
         try:

@@ -28,14 +28,14 @@ def _binary(bname, sname, rname=None):
     rop = REGISTRY[rname] if rname else sop
 
     def fwd(self, other):
-        if isinstance(other, _NUM):
+        if type(other) is float or type(other) is int or isinstance(other, _NUM):
             return bind(sop, (self,), {"scalar": other})
         if getattr(other, "_trace", _NA) is _NA and not isinstance(other, (np.ndarray, list, tuple)):
             return NotImplemented
         return bind(bop, (self, other), _E)
 
     def rev(self, other):
-        if isinstance(other, _NUM):
+        if type(other) is float or type(other) is int or isinstance(other, _NUM):
             return bind(rop, (self,), {"scalar": other})
         if not isinstance(other, (np.ndarray, list, tuple)):
             return NotImplemented

@@ -229,6 +229,9 @@ class OpDef:
         self.variadic = variadic
         self.infer = infer                   # infer(*specs, **attrs) -> spec | tuple of specs
         self.pattern = pattern
+        # eager runs `infer` before the kernel unless the op is elementwise (the kernel's own
+        # broadcasting then validates, and `infer` is re-run to word any error)
+        self.eager_infer = pattern not in (Pattern.ELEMWISE, Pattern.BROADCAST)
         self.attrs = tuple(attrs)
         self.attr_map = {a.name: a for a in self.attrs}
         self.scalar = scalar                 # elementwise scalar formula f(*xs, *scalar_attrs)

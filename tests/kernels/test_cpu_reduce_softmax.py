@@ -195,8 +195,9 @@ def test_softmax_kernels_match_float64_formula(shape, axis, log):
                                atol=1e-14 if log else 1e-300)
 
 
-def test_softmax_parallel_and_serial_paths_agree():
-    x = RNG.standard_normal((PARALLEL_MIN_SIZE // 100 + 7, 100)).astype(np.float32)
+def test_softmax_parallel_and_serial_paths_agree(monkeypatch):
+    monkeypatch.setattr(S, "PARALLEL_MIN_SIZE", 131072)   # the default is "never parallel" (threading.py)
+    x = RNG.standard_normal((131072 // 100 + 7, 100)).astype(np.float32)
     k = S.softmax_kernel("softmax")
     whole = k(x)                          # parallel kernel
     parts = np.concatenate([k(x[i:i + 50]) for i in range(0, x.shape[0], 50)])   # serial kernel

@@ -123,8 +123,10 @@ def test_fused_equals_unfused(device, dtype, case, rng):
 
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 @pytest.mark.parametrize("fn", [chain, two_outputs], ids=["chain", "two_out"])
-def test_parallel_loop_above_threshold(rng, fn, dtype):
-    from hybridnet.kernels.cpu.threading import PARALLEL_MIN_SIZE
+def test_parallel_loop_above_threshold(rng, fn, dtype, monkeypatch):
+    import hybridnet.kernels.fusion.compile as C
+    PARALLEL_MIN_SIZE = 131072   # the default is "never parallel" (kernels/cpu/threading.py)
+    monkeypatch.setattr(C, "PARALLEL_MIN_SIZE", PARALLEL_MIN_SIZE)
     n_in = 1 if fn is chain else 2
     x = _arrays([(PARALLEL_MIN_SIZE + 5,)] * n_in, dtype, None, rng)
     got, want = _run_both(fn, x)

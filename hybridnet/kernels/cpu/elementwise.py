@@ -60,14 +60,27 @@ def make_elementwise_kernel(op):
             uf = cache[key] = build_ufunc(fn, n_args, dt, parallel)
         return uf
 
+    if n_in == 1 and len(sattrs) == 1:   # the _*_scalar ops: x op s, the hot path of eager code
+        sname = sattrs[0]
+        serial = {}
+
+        def kernel(x, out=None, **attrs):
+            dt = x.dtype
+            if dt == _F16 or x.size >= PARALLEL_MIN_SIZE or (out is not None and not out.flags.c_contiguous):
+                return general(x, out=out, **attrs)
+            uf = serial.get(dt)
+            if uf is None:
+                uf = serial[dt] = get(dt, False)
+            r = uf(x, dt.type(attrs[sname]), out=out)
+            return r if type(r) is np.ndarray else np.asarray(r)
     if sattrs:
-        def kernel(*xs, out=None, **attrs):
+        def general(*xs, out=None, **attrs):
             dt = xs[0].dtype
             cdt = _F32 if dt == _F16 else dt
             extra = [cdt.type(dt.type(attrs[a])) for a in sattrs]   # legacy: scalar -> array dtype first
             big = xs[0].size >= PARALLEL_MIN_SIZE
             if out is not None and not out.flags.c_contiguous:
-                out[...] = kernel(*xs, **attrs)   # Numba ufuncs mis-write strided destinations
+                out[...] = general(*xs, **attrs)   # Numba ufuncs mis-write strided destinations
                 return out
             if cdt is not dt:
                 r = get(cdt, big)(*[x.astype(cdt) for x in xs], *extra).astype(dt)
@@ -77,10 +90,13 @@ def make_elementwise_kernel(op):
                 return r
             r = get(dt, big)(*xs, *extra, out=out)
             return r if type(r) is np.ndarray else np.asarray(r)
+        if not (n_in == 1 and len(sattrs) == 1):
+            kernel = general
     else:
         def kernel(*xs, out=None, **attrs):
             dt = xs[0].dtype
-            big = max(x.size for x in xs) >= PARALLEL_MIN_SIZE if n_in > 1 else xs[0].size >= PARALLEL_MIN_SIZE
+            big = (xs[0].size >= PARALLEL_MIN_SIZE or xs[1].size >= PARALLEL_MIN_SIZE) if n_in == 2 else \
+                max(x.size for x in xs) >= PARALLEL_MIN_SIZE
             if out is not None and not out.flags.c_contiguous:
                 out[...] = kernel(*xs)   # Numba ufuncs mis-write strided destinations
                 return out
