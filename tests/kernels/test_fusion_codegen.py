@@ -98,10 +98,12 @@ def _run_both(fn, arrays):
     return [backend.to_host(g) for g in got], [backend.to_host(w) for w in want]
 
 
-def _check(got, want, dtype, exact):
+def _check(got, want, dtype, exact, ulps=0):
     for g, w in zip(got, want):
         assert g.dtype == w.dtype == np.dtype(dtype) and g.shape == w.shape
-        if exact:
+        if exact and ulps:   # within `ulps` units in the last place
+            assert np.all(np.abs(g - w) <= ulps * np.spacing(np.maximum(np.abs(g), np.abs(w)))), (g, w)
+        elif exact:
             np.testing.assert_array_equal(g, w)
         else:   # float16: fused keeps intermediates in float32, unfused rounds each op to float16
             np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=4e-3, atol=4e-3)
@@ -116,9 +118,12 @@ CASES = [(chain, [(3, 7)]), (two_outputs, [(3, 7), (3, 7)]), (broadcast_attrs, [
 def test_fused_equals_unfused(device, dtype, case, rng):
     fn, shapes = CASES[case]
     got, want = _run_both(fn, _arrays(shapes, dtype, device, rng))
-    # bit-identical on the CPU for float32/64 (each step is cast as the unfused kernel stores it);
-    # CUDA libdevice may differ from the unfused kernel only where inlining changes nothing: also exact
-    _check(got, want, dtype, exact=dtype != "float16")
+    # bit-identical on the CPU (and the simulator) for float32/64: each step is cast as the unfused
+    # kernel stores it. On a real GPU, NVVM contracts a*b+c into FMAs across the fused ops (seen on an
+    # H100: differences of 1 ulp), so there the fused result is checked to within 2 ulps.
+    from hybridnet.kernels.backend import is_simulator
+    real_gpu = device.device_type == "gpu" and not is_simulator()
+    _check(got, want, dtype, exact=dtype != "float16", ulps=2 if real_gpu else 0)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
