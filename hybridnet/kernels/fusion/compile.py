@@ -88,7 +88,8 @@ def _cpu_formula(op):
     if f is None:
         import numba
         jit = numba.njit(inline="always")
-        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit)), op.scalar)
+        from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
+        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit, math_module=cpu_math())), op.scalar)
     return f[0]
 
 
