@@ -94,7 +94,11 @@ def main():
         t = _common.median(s)
         res[name] = {"ms": round(t * 1e3, 3), "ms_min": round(min(s) * 1e3, 3),
                      "GBps": round(BYTES[name] * nbytes / t / 1e9, 2), "max_abs_err": err}
+    pms = None
+    if a.framework == "hybridnet":
+        from hybridnet.kernels.cpu.threading import PARALLEL_MIN_SIZE as pms
     _common.emit({"bench": "bandwidth", "framework": a.framework, "version": version, "threads": a.threads,
+                  "parallel_min_size": pms,
                   "shape": list(SHAPE), "repeat": a.repeat, "cases": res,
                   "missing": [c for c in BYTES if c not in res]})
 

@@ -2,7 +2,7 @@
 
 Each row times 100,000 calls of one layer of the call ``nd.relu(x)`` / ``x * y`` / ``x + 0.5``, from the
 bare Numba ufunc up to the public function, so the difference between two rows is that layer's cost
-(microseconds per call, median of 7). Run with the hybridnet interpreter:
+(microseconds per call, min of 7 repeats). Run with the hybridnet interpreter:
 
     python benchmarks/profile_dispatch.py [--cprofile]
 
@@ -20,7 +20,7 @@ import _common  # noqa: E402
 
 def per_call_us(stmt, number=100000, repeat=7, **ns):
     t = timeit.repeat(stmt, globals=ns, number=number, repeat=repeat)
-    return _common.median(t) / number * 1e6
+    return min(t) / number * 1e6   # min: the least-disturbed repeat (timeit advice)
 
 
 def main():
