@@ -232,6 +232,7 @@ def report(res, a, machine, cmdline):
     st = res.get("stream")
     if st:
         out += ["### Memory bandwidth (STREAM, `bench_stream.py`)", ""]
+        out += ['Command: `python benchmarks/run_all.py --only stream --rounds 3` (one round: `/work/venv/bin/python benchmarks/bench_stream.py --threads 2`).', ""]
         cases = list(st["GBps_best"]["dram"])
         out.append(_table(["kernel"] + [f"GB/s {s}" for s in st["GBps_best"]],
                           [[c] + [_f(st["GBps_best"][s][c]) for s in st["GBps_best"]] for c in cases]))
@@ -240,6 +241,7 @@ def report(res, a, machine, cmdline):
     d = res.get("dispatch")
     if d:
         out += ["### (a) Eager dispatch: 1,000 chained ops on 16 float32 (`bench_dispatch.py`)", ""]
+        out += ['Command: `python benchmarks/run_all.py --only dispatch --rounds 3` (one round of one framework: `<its python> benchmarks/bench_dispatch.py --framework hybridnet|mxnet|torch|numpy --threads 2`).', ""]
         t = d.get("torch", {}).get("us_per_op")
         tm = d.get("torch", {}).get("us_per_op_min")
         rows = []
@@ -270,6 +272,7 @@ def report(res, a, machine, cmdline):
     b = res.get("bandwidth")
     if b:
         out += ["### (b) Bandwidth on 4096x1024 float32 (`bench_bandwidth.py`)", ""]
+        out += ['Command: `python benchmarks/run_all.py --only stream,bandwidth --rounds 3` (one round: `<its python> benchmarks/bench_bandwidth.py --framework F --threads 2`; the serial/parallel rows set `HYBRIDNET_PARALLEL_MIN_SIZE`).', ""]
         ref = (st or {}).get("GBps_best", {})
         copy16 = ref.get("16MiB", {}).get("numpy_copy")
         copyd = ref.get("dram", {}).get("numpy_copy")
@@ -298,6 +301,9 @@ def report(res, a, machine, cmdline):
     c = res.get("compile")
     if c:
         out += ["### (c) JIT compile time, hybridnet (`bench_compile.py`)", "",
+                "Command: `python benchmarks/run_all.py --only compile --rounds 3` (one round: "
+                "`bench_compile.py --phase cold --cache-dir D` then `--phase warm --cache-dir D` with a fresh "
+                "empty D).", "",
                 f"`import hybridnet`: {c['import_hybridnet_s']:.3f} s (compiles nothing); `import numba` "
                 f"(paid by the first kernel): {c['import_numba_s']:.3f} s; cache files after the cold run: "
                 f"{c['cache_files']}.", ""]
@@ -316,6 +322,7 @@ def report(res, a, machine, cmdline):
     th = res.get("threshold")
     if th:
         out += ["### (d) Parallel vs serial elementwise kernels (`bench_parallel_threshold.py`)", ""]
+        out += ['Command: `python benchmarks/run_all.py --only threshold --threshold-rounds 3` (one round: `/work/venv/bin/python benchmarks/bench_parallel_threshold.py --threads 2 [--threading-layer workqueue]`).', ""]
         for layer, r in th.items():
             out += [f"Threading layer `{layer}`, OMP_WAIT_POLICY={r['omp_wait_policy']}, "
                     f"default PARALLEL_MIN_SIZE={_pms(r['PARALLEL_MIN_SIZE'])} (not used here). µs per call, float32, out= preallocated, "
@@ -332,6 +339,7 @@ def report(res, a, machine, cmdline):
     g = res.get("guard")
     if g:
         out += ["### OMP_WAIT_POLICY guard (`bench_omp_guard.py`)", ""]
+        out += ['Command: `/work/venv/bin/python benchmarks/bench_omp_guard.py --threads 2` (exit status 1 when the guard fails; also run by `run_all.py`, whose exit status follows it).', ""]
         rows = [[k, v["policy_env"], v["policy_libgomp"], _f(v["matmul_before_pool_ms"], 3),
                  _f(v["matmul_pool_started_ms"], 3), _f(v["matmul_after_parallel_ms"], 3), _f(v["slowdown"]) + "x"]
                 for k, v in (("hybridnet default", g["default"]), ("user forced ACTIVE", g["forced_active"]))]
