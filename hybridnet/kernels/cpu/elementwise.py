@@ -24,8 +24,7 @@ def _numba_type(dt):
 def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
     """Compile ``fn`` (a scalar formula of ``n_args`` scalars) to a NumPy ufunc for ``dtype``."""
     import numba
-    from .simd import cpu_math
-    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=_cacheable(h))(h), math_module=cpu_math())
+    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=_cacheable(h))(h))
     t = _numba_type(dtype)
     ot = _numba_type(out_dtype or dtype)
     sig = ot(*([t] * n_args))

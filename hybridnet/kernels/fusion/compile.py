@@ -88,8 +88,7 @@ def _cpu_formula(op):
     if f is None:
         import numba
         jit = numba.njit(inline="always")
-        from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
-        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit, math_module=cpu_math())), op.scalar)
+        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit)), op.scalar)
     return f[0]
 
 
