@@ -8,7 +8,7 @@ in float32 and rounded on store (Numba cannot do half arithmetic on the CPU).
 import numpy as np
 
 from ..formula import prepare
-from .threading import PARALLEL_MIN_SIZE
+from .threading import UFUNC_PARALLEL_MIN_SIZE as PARALLEL_MIN_SIZE   # see threading.py
 
 __all__ = ["make_elementwise_kernel", "build_ufunc"]
 

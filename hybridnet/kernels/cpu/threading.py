@@ -1,12 +1,16 @@
 """Threading policy for CPU kernels.
 
-``PARALLEL_MIN_SIZE``: CPU kernels (elementwise ufuncs, fused groups, reductions, softmax) switch from
-their serial to their parallel Numba variant at this many elements. Measured on the 2-core CI/dev
-machine (``benchmarks/bench_parallel_threshold.py``, BENCHMARKS.md (d)): with Numba's OpenMP layer the
-parallel-target ufunc never beats the serial one (relu on 2**20 float32: 2.9 ms parallel vs 0.095 ms
-serial, whatever OMP_WAIT_POLICY/GOMP_SPINCOUNT say), serial cheap ops already run at ~94% of STREAM
-bandwidth, and the serial softmax was faster too (3.1 vs 4.5 ms on 4096x1024). So the default is
-"never"; set ``HYBRIDNET_PARALLEL_MIN_SIZE`` (e.g. 262144) on machines with more cores.
+Two thresholds, measured on the 2-core dev/CI machine (``benchmarks/bench_parallel_threshold.py``,
+BENCHMARKS.md (d)):
+
+- ``PARALLEL_MIN_SIZE`` (65536): ``prange`` kernels (softmax, reductions, fused elementwise groups)
+  switch to their parallel variant at this many elements; exp/sigmoid/softmax-type work wins from
+  ~64 Ki elements (row softmax 4096x1024: 1.6 ms parallel vs 3.0 ms serial on an idle machine).
+- ``UFUNC_PARALLEL_MIN_SIZE`` ("never"): Numba's parallel-target ufunc under the OpenMP layer calls the
+  inner loop once per element and was 1.8-57x slower than the serial ufunc at every size (relu on
+  2**20 float32: 2.9 ms vs 0.095 ms), while serial cheap ops already run near STREAM bandwidth.
+
+Both can be overridden with ``HYBRIDNET_PARALLEL_MIN_SIZE`` / ``HYBRIDNET_UFUNC_PARALLEL_MIN_SIZE``.
 
 Numba's OpenMP workers spin after a parallel region and starve OpenBLAS's threads (DESIGN.md §7), so
 ``OMP_WAIT_POLICY=PASSIVE`` is set before Numba starts its pool unless the user chose a policy.
@@ -15,4 +19,5 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_PARALLEL_MIN_SIZE", 2 ** 62))
+PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_PARALLEL_MIN_SIZE", 65536))
+UFUNC_PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_UFUNC_PARALLEL_MIN_SIZE", 2 ** 62))
