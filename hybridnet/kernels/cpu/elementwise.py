@@ -45,6 +45,24 @@ def _cacheable(fn):
             and getattr(mod, "__file__", None) is not None)   # runpy/exec'd modules are not importable
 
 
+LOOP_MIN_SIZE = 1024
+
+
+def build_scalar_loop(fn):
+    """``loop(x, s, out)``: ``out[i] = fn(x[i], s)`` over C-contiguous arrays, vectorisable by LLVM."""
+    import numba
+    f = numba.njit(inline="always", error_model="numpy")(
+        prepare(fn, lambda h: numba.njit(inline="always", error_model="numpy")(h)))
+
+    @numba.njit(error_model="numpy")
+    def loop(x, s, out):
+        xf = x.ravel()
+        of = out.ravel()
+        for i in range(xf.size):
+            of[i] = f(xf[i], s)
+    return loop
+
+
 def make_elementwise_kernel(op):
     """Kernel ``k(*arrays, out=None, **attrs)`` for an elementwise op, built from ``op.scalar``."""
     cache = {}
@@ -61,13 +79,25 @@ def make_elementwise_kernel(op):
         return uf
 
     if n_in == 1 and len(sattrs) == 1:   # the _*_scalar ops: x op s, the hot path of eager code
+        # From LOOP_MIN_SIZE elements: a compiled loop with the scalar as a loop-invariant argument. A
+        # ufunc gets the scalar as a stride-0 array, which keeps LLVM from vectorising (x*2 on 4 Mi
+        # float32: loop 0.81 ms, ufunc 1.52 ms, NumPy 0.84 ms; 4096: 1.17 / 1.97 / 1.06 us). Below it
+        # the raw ufunc's lower call cost wins (16 elements: 0.57 vs 0.77 us).
         sname = sattrs[0]
         serial = {}
+        loops = {}
 
         def kernel(x, out=None, **attrs):
             dt = x.dtype
             if dt == _F16 or x.size >= PARALLEL_MIN_SIZE or (out is not None and not out.flags.c_contiguous):
                 return general(x, out=out, **attrs)
+            if x.size >= LOOP_MIN_SIZE and x.flags.c_contiguous:
+                lp = loops.get(dt)
+                if lp is None:
+                    lp = loops[dt] = build_scalar_loop(fn)
+                r = np.empty(x.shape, dt) if out is None else out
+                lp(x, dt.type(attrs[sname]), r)
+                return r
             uf = serial.get(dt)
             if uf is None:
                 uf = serial[dt] = get(dt, False)
