@@ -24,7 +24,9 @@ def _numba_type(dt):
 def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
     """Compile ``fn`` (a scalar formula of ``n_args`` scalars) to a NumPy ufunc for ``dtype``."""
     import numba
-    fn = prepare(fn, lambda h: numba.njit(inline="always", cache=_cacheable(h))(h))
+    from .simd import cpu_math
+    fn = prepare(fn, lambda h: numba.njit(inline="always", error_model="numpy", cache=_cacheable(h))(h),
+                 math_module=cpu_math())
     t = _numba_type(dtype)
     ot = _numba_type(out_dtype or dtype)
     sig = ot(*([t] * n_args))
@@ -51,8 +53,9 @@ LOOP_MIN_SIZE = 1024
 def build_scalar_loop(fn):
     """``loop(x, s, out)``: ``out[i] = fn(x[i], s)`` over C-contiguous arrays, vectorisable by LLVM."""
     import numba
+    from .simd import cpu_math
     f = numba.njit(inline="always", error_model="numpy")(
-        prepare(fn, lambda h: numba.njit(inline="always", error_model="numpy")(h)))
+        prepare(fn, lambda h: numba.njit(inline="always", error_model="numpy")(h), math_module=cpu_math()))
 
     @numba.njit(error_model="numpy")
     def loop(x, s, out):

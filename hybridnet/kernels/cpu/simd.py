@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-__all__ = ["helpers", "fast_exp"]
+__all__ = ["helpers", "fast_exp", "cpu_math"]
 
 _NS = {}
 
@@ -253,3 +253,35 @@ def fast_exp(x, out=None):
         return res
     out[...] = res
     return out
+
+
+def cpu_math():
+    """A stand-in for ``math`` in CPU scalar formulas: everything is ``math``'s, except ``exp``,
+    which is ``exp32``/``exp64`` for float32/float64 arguments (vectorisable, <= 1 ulp) and
+    ``math.exp`` otherwise."""
+    m = _NS.get("math")
+    if m is not None:
+        return m
+    import types as pytypes
+
+    from numba import types
+    from numba.extending import overload
+    h = helpers()
+    exp32, exp64 = h.exp32, h.exp64
+
+    def exp(x):
+        return math.exp(x)
+
+    @overload(exp)
+    def _exp(x):
+        if x == types.float32:
+            return lambda x: exp32(x)
+        if x == types.float64:
+            return lambda x: exp64(x)
+        return lambda x: math.exp(x)
+
+    m = pytypes.ModuleType("hybridnet_cpu_math")
+    m.__dict__.update({k: v for k, v in vars(math).items() if not k.startswith("__")})
+    m.exp = exp
+    _NS["math"] = m
+    return m

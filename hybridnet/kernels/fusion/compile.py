@@ -87,8 +87,9 @@ def _cpu_formula(op):
     f = _CPU_FORMULAS.get(id(op.scalar))
     if f is None:
         import numba
-        jit = numba.njit(inline="always")
-        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit)), op.scalar)
+        jit = numba.njit(inline="always", error_model="numpy")   # no zero-division branches: vectorisable
+        from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
+        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit, math_module=cpu_math())), op.scalar)
     return f[0]
 
 
@@ -142,9 +143,10 @@ def build_cpu(group, dtype, parallel):
     n_out = len(group.outputs)
     if parallel:
         if "fused_nb" not in mod.__dict__:
-            mod.fused_nb = numba.njit(inline="always")(mod.fused)
+            mod.fused_nb = numba.njit(inline="always", error_model="numpy")(mod.fused)
         flat = t[::1]      # compiled here (eager signature), so compile_stats counts it
-        f = numba.njit(numba.void(*([flat] * (group.n_in + n_out))), parallel=True, cache=cacheable)(mod.fused_loop)
+        f = numba.njit(numba.void(*([flat] * (group.n_in + n_out))), parallel=True, cache=cacheable,
+                       error_model="numpy")(mod.fused_loop)
     elif n_out == 1:
         uf = numba.vectorize([t(*([t] * group.n_in))], cache=cacheable, nopython=True)(mod.fused)
         f = getattr(uf, "ufunc", uf)
