@@ -235,7 +235,6 @@ def run(graph):
     new.inputs = list(graph.inputs)
     new.constants = dict(graph.constants)
     vmap = {}
-    placed = []          # (priority, node)
     last = {r: max(order[n] for n in ns) for r, (ns, _, _, _) in fused.items()}
     pending = []
     for n in graph.nodes:

@@ -1,4 +1,5 @@
-"""CPU sorting kernels: stable NumPy sorts for sort / argsort, a Numba partial selection for topk.
+"""CPU topk: a Numba partial selection (sort, argsort and the permutation ops are array-API kernels in
+``kernels/generic/sorting.py``, shared with the GPU).
 
 Order (MXNet 1.9.1, measured): stable in both directions - equal values keep their original order, so
 descending order is computed as the stable ascending order of the reversed lane, reversed back. NaN is
@@ -27,50 +28,9 @@ argsort's time.
 import numpy as np
 
 from ...ops.registry import register_kernel
+from ..generic.sorting import lanes, pack_topk, stable_argsort
 
 _SELECT_MAX_K = 64      # above this (or k > n / 2) topk uses a full stable argsort
-
-
-def _emit(r, out):
-    if out is None:
-        return np.ascontiguousarray(r)
-    out[...] = r
-    return out
-
-
-def _lanes(x, axis):
-    """(array, axis) with axis=None meaning the flattened array."""
-    if axis is None:
-        return x.reshape(-1), 0
-    return x, axis % x.ndim
-
-
-def stable_argsort(x, axis, is_ascend):
-    """int64 indices; stable in both directions."""
-    if is_ascend:
-        return np.argsort(x, axis=axis, kind="stable")
-    n = x.shape[axis]
-    idx = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-    return (n - 1) - np.flip(idx, axis)
-
-
-@register_kernel("sort", "cpu")
-def sort(x, out=None, axis=-1, is_ascend=True):
-    x, ax = _lanes(x, axis)
-    r = np.sort(x, axis=ax, kind="stable")
-    if not is_ascend:
-        r = np.flip(r, ax)
-    return _emit(r, out)
-
-
-@register_kernel("argsort", "cpu")
-def argsort(x, out=None, axis=-1, is_ascend=True, dtype="float32"):
-    x, ax = _lanes(x, axis)
-    idx = stable_argsort(x, ax, is_ascend)
-    if out is None:
-        return idx.astype(dtype)
-    out[...] = idx
-    return out
 
 
 # ---- topk -----------------------------------------------------------------------------------------
@@ -133,7 +93,7 @@ def topk_indices(x, ax, k, is_ascend):
     """int64 indices of the k best elements along ``ax`` (best first, stable ties), and their values."""
     n = x.shape[ax]
     if k == 0 or x.size == 0 or k > _SELECT_MAX_K or 2 * k > n or x.dtype == np.float16:
-        idx = stable_argsort(x, ax, is_ascend)
+        idx = stable_argsort(np, x, ax, is_ascend)
         idx = idx[(slice(None),) * ax + (slice(0, k),)]
         return idx, np.take_along_axis(x, idx, axis=ax)
     xm = np.moveaxis(x, ax, -1)
@@ -149,44 +109,7 @@ def topk_indices(x, ax, k, is_ascend):
 
 @register_kernel("topk", "cpu")
 def topk(x, out=None, axis=-1, k=1, ret_typ="indices", is_ascend=False, dtype="float32"):
-    xl, ax = _lanes(x, axis)
-    n = xl.shape[ax]
-    kk = n if k < 1 else k
+    xl, ax = lanes(x, axis)
+    kk = xl.shape[ax] if k < 1 else k
     idx, vals = topk_indices(xl, ax, kk, is_ascend)
-    if ret_typ == "mask":
-        mask = np.zeros(xl.shape, x.dtype)
-        np.put_along_axis(mask, idx, 1, axis=ax)
-        return _emit(mask.reshape(x.shape), out)
-    if ret_typ == "value":
-        return _emit(vals, out)
-    if ret_typ == "indices":
-        if out is None:
-            return np.ascontiguousarray(idx.astype(dtype))
-        out[...] = idx
-        return out
-    if out is None:
-        return np.ascontiguousarray(vals), np.ascontiguousarray(idx.astype(dtype))
-    out[0][...] = vals
-    out[1][...] = idx
-    return out
-
-
-# ---- private permutation scatter / gather ----------------------------------------------------------
-
-@register_kernel("_scatter_along_axis", "cpu")
-def scatter_along_axis(g, index, out=None, axis=0, size=0):
-    ax = axis % g.ndim if g.ndim else 0
-    shape = g.shape[:ax] + (size,) + g.shape[ax + 1:]
-    r = np.zeros(shape, g.dtype) if out is None else out
-    if out is not None:
-        r[...] = 0
-    if g.size:
-        np.put_along_axis(r, index.astype(np.intp, copy=False), g, axis=ax)
-    return r
-
-
-@register_kernel("_gather_along_axis", "cpu")
-def gather_along_axis(x, index, out=None, axis=0):
-    ax = axis % x.ndim
-    r = np.take_along_axis(x, index.astype(np.intp, copy=False), axis=ax)
-    return _emit(r, out)
+    return pack_topk(np, x, xl, ax, idx, vals, ret_typ, dtype, out)

@@ -4,7 +4,19 @@ registers one function for both devices."""
 import importlib
 import pkgutil
 
+import contextlib
+
+import numpy as np
+
 from ...ops.registry import register_kernel
+
+
+def device_scope(a):
+    """Make ``a``'s GPU current for CuPy and Numba (matters only with several GPUs); nothing on the CPU."""
+    if isinstance(a, np.ndarray):
+        return contextlib.nullcontext()
+    from ..cuda.launch import on_device_of
+    return on_device_of(a)
 
 
 def both(name):

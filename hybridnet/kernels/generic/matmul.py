@@ -6,21 +6,10 @@ operands without a copy), and the result is written straight into ``out`` when i
 ``np.dot`` inside ``@njit`` would need SciPy's BLAS bindings, so GEMM is called from Python here.
 The bias of FullyConnected is added in place.
 """
-import contextlib
-
-import numpy as np
 
 from ...ops.linalg import dot_dims, fc_dims
 from ..backend import xp_of
-from . import both
-
-
-def _scope(a):
-    """Make ``a``'s GPU current (only matters with several GPUs); nothing on the CPU."""
-    if isinstance(a, np.ndarray):
-        return contextlib.nullcontext()
-    from ..cuda.launch import on_device_of
-    return on_device_of(a)
+from . import both, device_scope
 
 
 def _out2d(xp, out, shape, dtype, final_shape):
@@ -51,7 +40,7 @@ def _gemm(xp, a, b, buf, inner):
 @both("dot")
 def dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_stype=None):
     xp = xp_of(a)
-    with _scope(a):
+    with device_scope(a):
         if a.ndim == 1 and b.ndim == 1:
             r = xp.asarray(xp.matmul(a, b), dtype=a.dtype).reshape(1)
             if out is None:
@@ -73,7 +62,7 @@ def dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_stype=None
 @both("batch_dot")
 def batch_dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_stype=None):
     xp = xp_of(a)
-    with _scope(a):
+    with device_scope(a):
         if transpose_a:
             a = xp.swapaxes(a, -1, -2)
         if transpose_b:
@@ -87,7 +76,7 @@ def batch_dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_styp
 @both("FullyConnected")
 def fully_connected(x, w, bias=None, out=None, num_hidden=1, no_bias=False, flatten=True):
     xp = xp_of(x)
-    with _scope(x):
+    with device_scope(x):
         rows, in_units, oshape = fc_dims(x.shape, num_hidden, flatten)
         buf, res = _out2d(xp, out, (rows, num_hidden), x.dtype, oshape)
         _gemm(xp, x.reshape(rows, in_units), w.T, buf, in_units)
