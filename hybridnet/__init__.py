@@ -26,3 +26,6 @@ from .sym import name  # noqa: E402,F401  (mx.name.NameManager / Prefix)
 
 symbol = sym
 from . import model  # noqa: E402,F401  (mx.model.save_checkpoint / load_checkpoint)
+from . import initializer, metric  # noqa: E402,F401  (mx.init / mx.initializer, mx.metric)
+
+init = initializer
