@@ -29,3 +29,4 @@ from . import model  # noqa: E402,F401  (mx.model.save_checkpoint / load_checkpo
 from . import initializer, metric  # noqa: E402,F401  (mx.init / mx.initializer, mx.metric)
 
 init = initializer
+from . import gluon  # noqa: E402,F401

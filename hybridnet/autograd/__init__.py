@@ -103,6 +103,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
         if var is None or leaf.grad_req == "null" or var._grad is None:
             continue
         buf = var._grad._data
+        leaf.fresh = True
         if leaf.grad_req == "add":
             buf += g._data
         else:

@@ -11,7 +11,7 @@ __all__ = ["Node", "Leaf", "record", "is_recording", "is_training", "set_recordi
            "RECORDING", "TRAINING"]
 
 RECORDING = contextvars.ContextVar("hybridnet_recording", default=False)
-TRAINING = contextvars.ContextVar("hybridnet_training", default=False)
+from ..ops.trace_base import TRAINING  # noqa: E402  (defined below the front ends: kernels read it)
 
 
 def is_recording():
@@ -64,12 +64,13 @@ class Node:
 
 class Leaf:
     """A variable: where gradients land."""
-    __slots__ = ("ref", "grad_req", "__weakref__")
+    __slots__ = ("ref", "grad_req", "fresh", "__weakref__")
     freed = False
 
     def __init__(self, array, grad_req):
         self.ref = weakref.ref(array)
         self.grad_req = grad_req
+        self.fresh = False      # set by backward() when it writes the gradient (Trainer's stale check)
 
 
 def record(op, attrs, args, outs, backward_fn=None):

@@ -42,6 +42,7 @@ class Traced(ArrayMethods):
     # ---- metadata (concrete) ------------------------------------------------------------
     @property
     def shape(self):
+        self._trace.shape_read = True       # the trace now depends on concrete dims (cache key)
         return self._value.spec.shape
 
     @property
@@ -54,6 +55,7 @@ class Traced(ArrayMethods):
 
     @property
     def size(self):
+        self._trace.shape_read = True
         return int(np.prod(self._value.spec.shape, dtype=np.int64))
 
     @property
@@ -67,7 +69,7 @@ class Traced(ArrayMethods):
         return "default"
 
     def __len__(self):
-        if not self.shape:
+        if not self.shape:      # (reading .shape marks the trace shape-dependent)
             raise TypeError("len() of a 0-d traced value")
         return self.shape[0]
 
@@ -134,6 +136,9 @@ class GraphTrace(Trace):
         self.active = True
         self.device = device
         self._captured = {}
+        self.shape_read = False     # did user code read a concrete dim (.shape, len, .size)?
+        self.namer = None           # optional (name, hint) -> node name (gluon: block prefixes)
+        self.pending = {}           # Value -> resolver(shape): inputs whose shape an op must infer
 
     def placeholder(self, spec, name=None, kind="input"):
         if self.device is None:
@@ -177,6 +182,10 @@ class GraphTrace(Trace):
             raise LeakedTracerError(f"operator {op.name} was applied to a traced value after its trace ended "
                                     f"(at {user_line()}). Traced values live only inside the traced function.")
         vals = tuple(None if a is None else self._value_of(a) for a in args)
+        if self.pending and any(v in self.pending for v in vals):
+            self._resolve_pending(op, vals, attrs)
+        if self.namer is not None:
+            name = self.namer(name, op.name.lower())
         if not vals and "ctx" in op.attr_map and attrs.get("ctx") is None and self.device is not None:
             attrs = {**attrs, "ctx": self.device}   # creation/random ops land on the traced data's device
         specs = op.infer(*[None if v is None else _AsSpec(v.spec) for v in vals], **attrs)
@@ -184,6 +193,33 @@ class GraphTrace(Trace):
         node = self.graph.add_node(op, vals, attrs, specs if multi else (specs,), name)
         outs = tuple(Traced(self, o) for o in node.outputs)
         return outs if multi else outs[0]
+
+    def _resolve_pending(self, op, vals, attrs):
+        """Fill unknown (deferred) input shapes from the op's ``infer_params`` rule (MXNet's
+        weight-side shape inference: ``FullyConnected`` gives ``weight`` from ``data``)."""
+        unknown = [v for v in vals if v in self.pending]
+        got = {}
+        if op.infer_params is not None:
+            shapes = tuple(None if v is None or v in self.pending else tuple(v.spec.shape) for v in vals)
+            got = op.infer_params(shapes, **attrs) or {}
+        names = [n.rstrip("?") for n in op.inputs]
+        if not got and op.pattern.name == "ELEMWISE":
+            ref = next((v.spec.shape for v in vals if v is not None and v not in self.pending), None)
+            if ref is not None:
+                got = {names[i] if i < len(names) else i: tuple(ref) for i in range(len(vals))}
+        names = [n.rstrip("?") for n in op.inputs]
+        for i, v in enumerate(vals):
+            if v is None or v not in self.pending:
+                continue
+            shape = got.get(names[i]) if i < len(names) else None
+            resolver = self.pending[v]
+            if shape is None:
+                resolver(None, op)      # raises: the shape cannot be inferred
+                continue
+            shape = resolver(tuple(shape), op)
+            v.spec = TensorSpec(shape, v.spec.dtype, v.spec.device)
+            del self.pending[v]
+        return unknown
 
     @contextlib.contextmanager
     def activate(self):
