@@ -335,6 +335,10 @@ class TopKAccuracy(EvalMetric):
             if len(pred_label.shape) > 2:
                 raise ShapeError(f'TopKAccuracy: predictions should be no more than 2 dims, got shape '
                                  f'{pred_label.shape}. Reshape them to (batch, num_classes).')
+            if pred_label.ndim == 0 or self.top_k > pred_label.shape[-1]:
+                raise ShapeError(f"TopKAccuracy(top_k={self.top_k}): predictions of shape {pred_label.shape} have "
+                                 f"fewer than {self.top_k} classes on their last axis. Use top_k <= the number "
+                                 "of classes.")
             pred_label = numpy.argpartition(pred_label.astype('float32'), -self.top_k)
             label = _host(label).astype('int32')
             check_label_shapes(label, pred_label)

@@ -346,3 +346,12 @@ def test_fused_rnn_init_from_string_and_quantized():
     mx.init.Zero()(mx.init.InitDesc("fc_weight_quantize"), q)
     v = q.asnumpy()
     assert v.dtype == np.int8 and v.min() >= -127 and v.max() < 127 and len(set(v.tolist())) > 1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from hybridnet import registry
+    for mod in (I, registry):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert res.failed == 0 and res.attempted > 0, mod.__name__
