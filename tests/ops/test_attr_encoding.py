@@ -192,10 +192,12 @@ NOT_MXNET = {
     "_diag_backward": "internal gradient op of diag (MXNet's _backward_diag has another signature)",
     "_scatter_along_axis": "internal gradient op of sort/topk",
     "_gather_along_axis": "internal: sort/topk gather",
+    "_softmax_ce_sparse": "internal: gluon.loss.SoftmaxCrossEntropyLoss's fused -pick(log_softmax(x), label)",
+    "_backward_softmax_ce_sparse": "internal gradient op of _softmax_ce_sparse and softmax_cross_entropy",
 }
 # hybridnet ops under an MXNet name whose MXNet op is a graph-internal backward node with no declared
 # inputs/attrs; never exported in a forward graph.
-BACKWARD_SIGNATURE = {"_backward_take", "_backward_pick", "_backward_sample_multinomial"}
+BACKWARD_SIGNATURE = {"_backward_take", "_backward_pick", "_backward_sample_multinomial", "_backward_ctc_loss"}
 # MXNet attributes hybridnet does not define: (op, attr) -> why.
 MISSING_ATTRS = {
     **{(s, "is_int"): "MXNet 1.9.1's legacy Python front end never writes it (the numpy front end's "
