@@ -5,6 +5,9 @@ from .block import Block, HybridBlock  # noqa: F401
 from .symbol_block import SymbolBlock  # noqa: F401
 from . import nn  # noqa: F401
 from . import contrib  # noqa: F401
+from . import utils  # noqa: F401
+from .utils import DownloadError  # noqa: F401
+from .trainer import Trainer  # noqa: F401
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "nn", "contrib"]
+           "DeferredInitializationError", "nn", "contrib", "utils", "Trainer"]

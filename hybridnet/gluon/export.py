@@ -10,6 +10,7 @@ MXNet 1.9.1 loads such files (string graph attributes are part of NNVM's JSON sc
 """
 import json
 
+from ..ops.opdef import REQUIRED
 from ..sym.symbol import VARIABLE, SymNode, Symbol
 
 __all__ = ["graph_to_symbol", "export_entry"]
@@ -45,7 +46,9 @@ def graph_to_symbol(graph, params, const_prefix="const"):
         ins = [None if v is None else values[v] for v in n.inputs]
         while ins and ins[-1] is None:
             ins.pop()
-        sattrs = n.op.encode_attrs(n.attrs, None, num_inputs=len(ins)) if n.op.attrs else {}
+        given = [a.name for a in n.op.attrs if a.name not in n.op.hidden_attrs and
+                 (a.default is REQUIRED or _differs(n.attrs.get(a.name), a.default))]
+        sattrs = n.op.encode_attrs(n.attrs, given, num_inputs=len(ins)) if n.op.attrs else {}
         sn = SymNode(n.op, ins, n.attrs, len(n.outputs), name, sattrs)
         for a, b in zip(n.outputs, sn.outputs):
             values[a] = b
@@ -83,6 +86,13 @@ def export_entry(block, entry, path, epoch):
     params_file = "%s-%04d.params" % (path, epoch)
     nd.save(params_file, arg_dict)
     return sym_file, params_file
+
+
+def _differs(v, default):
+    try:
+        return bool(v != default)
+    except Exception:
+        return True
 
 
 def _fmt(struct):

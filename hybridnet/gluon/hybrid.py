@@ -13,7 +13,10 @@ value), dtypes and ndims, device, ``is_training()``, ``is_recording()``; plus th
 when the trace read a dim (``x.shape``, ``len(x)``). A new shape for a trace that read none is
 re-specialised by re-running the ops' inference rules over the recorded graph: no Python re-run.
 """
+import numpy as np
+
 from ..autograd import tape
+from ..dtypes import normalize as _norm_dtype
 from ..errors import HybridNetError
 from ..graph.executor import Executable
 from ..graph.ir import Graph, _SpecView
@@ -116,7 +119,7 @@ class BlockTrace:
             p._check_and_get(None, None)        # raises "has not been initialized"
         pending = not _param.shape_is_known(p.shape)
         shape = tuple(p.shape) if not pending else tuple(0 if d in (0, -1, None) else d for d in p.shape or ())
-        spec = TensorSpec(shape, p.dtype, self.device)
+        spec = TensorSpec(shape, np.dtype(_norm_dtype(p.dtype)), self.device)
         v = self.gt.placeholder(spec, p.name, kind="param")
         if pending:
             self.gt.pending[v._value] = self._resolver(p)

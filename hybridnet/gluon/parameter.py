@@ -83,7 +83,7 @@ class Parameter:
         self._shape = tuple(shape) if shape is not None else None
         self.name = name
         self._prefixed = False      # named by a ParameterDict / owning block (1.x prefix)
-        self._dtype = np.dtype(_norm_dtype(dtype)).type if dtype is not None else None
+        self._dtype = dtype if dtype is not None else np.float32   # kept as given (repr shows it as MXNet)
         self.lr_mult = lr_mult
         self.wd_mult = wd_mult
         self.grad_req = grad_req
@@ -320,6 +320,7 @@ class Parameter:
                     data = data.astype(self.dtype)
                 else:
                     self._dtype = np.dtype(data.dtype).type
+                    self._var = None
             else:
                 raise AssertionError(
                     f"Failed loading Parameter '{self.name}' from saved params: dtype incompatible expected "
@@ -339,7 +340,7 @@ class Parameter:
 
     def cast(self, dtype):
         """Cast data and gradient to ``dtype``."""
-        self._dtype = np.dtype(_norm_dtype(dtype)).type
+        self._dtype = dtype
         if self._data is None:
             if self._deferred_init and self._deferred_init[3] is not None:
                 init, ctx, default_init, data = self._deferred_init
@@ -417,7 +418,8 @@ class Constant(Parameter):
                 import json
                 return json.dumps(["constant", {"value": value.asnumpy().tolist()}])
         init_name = _Init()
-        super().__init__(name=name, grad_req="null", shape=value.shape, dtype=value.dtype, init=init_name)
+        super().__init__(name=name, grad_req="null", shape=value.shape, dtype=np.dtype(value.dtype).type,
+                         init=init_name)
 
     def __repr__(self):
         return f"Constant {self.name} (shape={self.shape}, dtype={self.dtype})"

@@ -272,9 +272,6 @@ class Identity(HybridBlock):
     def hybrid_forward(self, F, x):
         return x
 
-    def __repr__(self):
-        return self.__class__.__name__
-
 
 class Concatenate(Sequential):
     """Runs every child on the same input and concatenates the outputs along ``axis``
