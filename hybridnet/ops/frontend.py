@@ -82,10 +82,13 @@ def make_function(op, fn_name=None, wrap=None, finish=_finish):
         body.append("    attrs = _norm(_op, given) if given else _defaults")
     else:
         body.append("    attrs = _norm(_op, given) if given else _EMPTY")
-    body.append(f"    return _finish(_wrap(_bind(_op, {call_inputs}, attrs, name)), out)")
+    if op.num_visible_outputs is None:
+        body.append(f"    return _finish(_wrap(_bind(_op, {call_inputs}, attrs, name)), out)")
+    else:   # hidden outputs (Dropout's mask) stay on the tape / in the graph, not in the result
+        body.append(f"    return _finish(_wrap(_visible(_bind(_op, {call_inputs}, attrs, name))), out)")
     src = f"def {fn_name}({', '.join(params)}):\n" + "\n".join(body) + "\n"
     ns = {"_D": _D, "_op": op, "_norm": normalize_attrs, "_bind": bind, "_finish": finish,
-          "_wrap": wrap or (lambda r: r), "_EMPTY": {},
+          "_wrap": wrap or (lambda r: r), "_EMPTY": {}, "_visible": _visible_of(op),
           "_defaults": ({a.name: a.default for a in op.attrs}
                         if all(a.default is not REQUIRED for a in op.attrs) else None)}
     if ns["_defaults"] is None:
@@ -98,6 +101,15 @@ def make_function(op, fn_name=None, wrap=None, finish=_finish):
     fn.__qualname__ = fn_name
     fn._op = op
     return fn
+
+
+def _visible_of(op):
+    n = op.num_visible_outputs
+    if n is None:
+        return None
+    if n == 1:
+        return lambda r: r[0] if isinstance(r, (tuple, list)) else r
+    return lambda r: tuple(r[:n]) if isinstance(r, (tuple, list)) else r
 
 
 def _docstring(op):

@@ -223,7 +223,8 @@ class OpDef:
     def __init__(self, name, inputs, infer, pattern, *, attrs=(), scalar=None, scalar_attrs=(),
                  grad=None, saves=(), nondiff=(), inplace=(), effects=False, doc="", aliases=(),
                  num_outputs=1, kernels=None, public=True, cpu_only=None, dtype_check="same",
-                 hidden_attrs=(), variadic=False, output_names=None, infer_params=None):
+                 hidden_attrs=(), variadic=False, output_names=None, infer_params=None,
+                 num_visible_outputs=None):
         self.name = name
         self.inputs = tuple(inputs)          # input names; variadic ops take a list as inputs[0]
         self.variadic = variadic
@@ -249,6 +250,10 @@ class OpDef:
         self.cpu_only = cpu_only             # reason string if the op has no GPU kernel
         self.dtype_check = dtype_check       # "same": all inputs must share a dtype; None: op checks
         self.output_names = output_names     # MXNet output names for multi-output ops
+        # MXNet's FNumVisibleOutputs: the generated nd/F functions and sym.<op> return only the first
+        # this many outputs (Dropout: output, not its mask); the tape and graphs keep all of them, so a
+        # grad rule can read a hidden output (ctx.outputs). None: every output is visible.
+        self.num_visible_outputs = num_visible_outputs
         self.hidden_attrs = tuple(hidden_attrs)
         # infer_params(in_shapes, **attrs) -> {input name: shape}: the shapes of parameter inputs an op
         # determines from the others (in_shapes: a shape or None per input), e.g. FullyConnected's

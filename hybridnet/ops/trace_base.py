@@ -6,7 +6,7 @@ the arguments, falling back to the current trace (set while tracing), then to th
 """
 import contextvars
 
-__all__ = ["Trace", "current_trace", "set_eager", "eager"]
+__all__ = ["Trace", "current_trace", "set_eager", "eager", "TRAINING"]
 
 
 class Trace:
@@ -19,6 +19,12 @@ class Trace:
 
 
 _current = contextvars.ContextVar("hybridnet_trace", default=None)
+
+# The train/predict flag (``autograd.is_training()``; ``autograd/tape.py`` re-exports it). It lives here,
+# below the front ends, because the kernels of mode-dependent ops (Dropout, LeakyReLU rrelu) read it when
+# they run -- eagerly, in compiled graphs and in the Symbol executor alike, as MXNet reads ``is_train``
+# at every call.
+TRAINING = contextvars.ContextVar("hybridnet_training", default=False)
 _EAGER = [None]
 
 

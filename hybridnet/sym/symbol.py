@@ -209,7 +209,8 @@ class Symbol:
 
     def get_internals(self):
         """A group of every output of every node (``internals['fc1_output']`` for features)."""
-        return Symbol([o for n in self._nodes() for o in n.outputs])
+        return Symbol([o for n in self._nodes() for o in n.outputs
+                       if o.index < (getattr(n.op, "num_visible_outputs", None) or len(n.outputs))])
 
     def get_children(self):
         """The inputs of this symbol's head node as a group, or ``None`` for a variable."""
@@ -513,7 +514,7 @@ def create(op, hint, inputs, given, name, user_attr):
         values.pop()
     n_out = op.n_outputs(attrs, len(values))
     node = SymNode(op, values, attrs, n_out, name, sattrs)
-    return Symbol(list(node.outputs))
+    return Symbol(list(node.outputs)[:op.num_visible_outputs])   # MXNet lists visible outputs only
 
 
 class _D:
