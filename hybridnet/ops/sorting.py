@@ -162,7 +162,7 @@ _topk = defop(
                 "'indices', 'value', 'both' ([values, indices]) or 'mask' (1 at the selected positions)"),
            Attr("is_ascend", Bool(), False, "select the smallest (True) or the largest (False) elements"),
            Attr("dtype", DType(), np.dtype("float32"), "dtype of the indices")),
-    grad=_topk_grad, saves=("inputs",), num_outputs=_topk_n_out, output_names=("output", "indices"),
+    grad=_topk_grad, saves=("inputs",), num_outputs=_topk_n_out,
     dtype_check=None,
     doc="The k largest (or smallest) elements along an axis, best first; ties keep their original "
         "order. ret_typ='both' returns [values, indices].\n\n"

@@ -133,6 +133,9 @@ def entry_name(value):
     n = value.producer
     if n.op is VARIABLE:
         return n.name
+    names = getattr(n.op, "output_names", None)     # MXNet's FListOutputNames (Dropout: output, mask)
+    if names and value.index < len(names):
+        return f"{n.name}_{names[value.index]}"
     if len(n.outputs) == 1:
         return f"{n.name}_output"
     return f"{n.name}_output{value.index}"
@@ -464,6 +467,8 @@ def _optional_present(op, iname, attrs):
         return not attrs[f"no_{iname}"]
     if f"use_{iname}" in attrs:
         return bool(attrs[f"use_{iname}"])
+    if op.name == "LeakyReLU" and iname == "gamma":   # MXNet lists gamma only for act_type='prelu'
+        return attrs.get("act_type") == "prelu"
     return False
 
 
