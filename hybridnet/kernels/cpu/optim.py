@@ -71,15 +71,20 @@ def rule_sgd_mom(w, g, m, lr, momentum, wd, rs, cg):
     return (w + m, m)
 
 
-def rule_nag_mom(w, g, m, lr, momentum, wd, rs, cg, one):
-    """nag_mom_update (MXNet's NAGMomKernel)."""
+def rule_nag_mom(w, g, m, lr, momentum, wd, rs, cg, one, alias):
+    """nag_mom_update (MXNet's NAGMomKernel). MXNet writes the new weight before it updates the
+    momentum, whose ``wd*weight`` term then reads the *new* weight when ``out`` is the weight (always
+    in the mixed-precision kernel): ``alias`` reproduces that."""
     if cg >= 0:
         gg = _clip(rs * g, cg)
     else:
         gg = rs * g
     m = momentum * m
     nw = w - m + (momentum + one) * (m - lr * (gg + wd * w))
-    m = m - lr * (gg + wd * w)
+    if alias:
+        m = m - lr * (gg + wd * nw)
+    else:
+        m = m - lr * (gg + wd * w)
     return (nw, m)
 
 
@@ -335,7 +340,8 @@ def run_rule(name, weight, grad, states, params, out=None):
     ct = _compute_dtype(dt)
     if out is None:
         out = np.empty(weight.shape, ct if name == "lamb1" else dt)
-    p = tuple(v if isinstance(v, (bool, np.bool_)) else ct.type(v) for v in params)
+    # MXNet's op parameters are C floats: rounded to float32 first, then cast to the compute dtype
+    p = tuple(v if isinstance(v, (bool, np.bool_)) else ct.type(np.float32(v)) for v in params)
     arrs = [weight, grad] + list(states)
     conv = []
     back = []
@@ -409,18 +415,19 @@ def mp_sgd_mom_update(weight, grad, mom, weight32, out=None, lr=0.0, momentum=0.
 def nag_mom_update(weight, grad, mom, out=None, lr=0.0, momentum=0.0, wd=0.0, rescale_grad=1.0,
                    clip_gradient=-1.0):
     return run_rule("nag_mom", weight, grad, (mom,),
-                    (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0), out)
+                    (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0, out is weight), out)
 
 
 @register_kernel("mp_nag_mom_update", "cpu")
 def mp_nag_mom_update(weight, grad, mom, weight32, out=None, lr=0.0, momentum=0.0, wd=0.0, rescale_grad=1.0,
                       clip_gradient=-1.0):
     return _mp("nag_mom", weight, grad, (mom,), weight32,
-               (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0), out)
+               (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0, True), out)
 
 
 def _omb(b, ct=_F32):
-    return float(ct.type(1.0) - ct.type(b))
+    """``1.f - beta`` as MXNet computes it: beta is a C float, the subtraction in the compute dtype."""
+    return float(ct.type(1.0) - ct.type(np.float32(b)))
 
 
 @register_kernel("adam_update", "cpu")

@@ -101,7 +101,7 @@ def run_rule_gpu(name, weight, grad, states, params, out=None, weight32=None):
     ct = _F32 if (mp or weight.dtype == _F16) else weight.dtype
     if out is None:
         out = xp.empty(weight.shape, ct if name == "lamb1" else weight.dtype)
-    p = tuple(np.bool_(v) if isinstance(v, (bool, np.bool_)) else ct.type(v) for v in params)
+    p = tuple(np.bool_(v) if isinstance(v, (bool, np.bool_)) else ct.type(np.float32(v)) for v in params)
     first = weight32 if mp else weight
     arrs = [first, grad] + list(states)
     conv, back = [], []
@@ -169,14 +169,14 @@ def mp_sgd_mom_update(weight, grad, mom, weight32, out=None, lr=0.0, momentum=0.
 def nag_mom_update(weight, grad, mom, out=None, lr=0.0, momentum=0.0, wd=0.0, rescale_grad=1.0,
                    clip_gradient=-1.0):
     return run_rule_gpu("nag_mom", weight, grad, (mom,),
-                        (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0), out)
+                        (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0, out is weight), out)
 
 
 @register_kernel("mp_nag_mom_update", "gpu")
 def mp_nag_mom_update(weight, grad, mom, weight32, out=None, lr=0.0, momentum=0.0, wd=0.0, rescale_grad=1.0,
                       clip_gradient=-1.0):
     return run_rule_gpu("nag_mom", weight, grad, (mom,),
-                        (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0), out, weight32=weight32)
+                        (lr, momentum, wd, rescale_grad, _f(clip_gradient), 1.0, True), out, weight32=weight32)
 
 
 @register_kernel("adam_update", "gpu")
