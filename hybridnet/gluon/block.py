@@ -681,7 +681,10 @@ class HybridBlock(Block):
             except _EagerChild:
                 self._eager_children = True     # a child stays eager: run this level in Python
         self._check_deferred(args)
-        return self.forward(*args)
+        try:
+            return self.forward(*args)
+        except HybridNetError as e:
+            raise annotate(e, f"{type(self).__name__} '{self.name}'")
 
     def _check_deferred(self, args):
         if any(p._deferred_init for p in self._reg_params.values()):
@@ -775,12 +778,23 @@ class HybridBlock(Block):
         """1.x: calling with Symbols builds a Symbol (``net(mx.sym.var('data'))``)."""
         from .. import sym
         if not _uses_hybrid_forward(type(self)):
-            raise HybridNetError(f"{type(self).__name__} defines forward() (2.0 style); calling it with a Symbol "
-                                 "is only supported for hybrid_forward blocks. Use net.export(path) after a "
-                                 "hybridized call, or hybridnet.graph.trace, to get its graph.")
+            # 2.0-style forward (containers such as HybridSequential): children get the Symbols;
+            # Parameters read with .data() are their variables
+            old = _param._TRACE_HOOK[0]
+            _param._TRACE_HOOK[0] = _SymbolHook()
+            try:
+                with self.name_scope():
+                    return self.forward(*args)
+            finally:
+                _param._TRACE_HOOK[0] = old
         params = {k: v.var() for k, v in self._reg_params.items()}
-        with self.name_scope():
-            return self.hybrid_forward(sym, *args, **params)
+        old = _param._TRACE_HOOK[0]
+        _param._TRACE_HOOK[0] = None
+        try:
+            with self.name_scope():
+                return self.hybrid_forward(sym, *args, **params)
+        finally:
+            _param._TRACE_HOOK[0] = old
 
     # ---- export --------------------------------------------------------------------------------------
     def export(self, path, epoch=0, remove_amp_cast=True):
@@ -792,6 +806,15 @@ class HybridBlock(Block):
                                "least once before calling export.")
         from .export import export_entry
         return export_entry(self, self._last_entry, path, epoch)
+
+
+class _SymbolHook:
+    """Parameter.data() while building a Symbol (1.x ``net(sym.var('data'))``): the variable."""
+    root = None
+
+    @staticmethod
+    def param_value(p):
+        return p.var()
 
 
 class _EagerChild(Exception):
