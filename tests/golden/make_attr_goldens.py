@@ -169,6 +169,16 @@ CALLS = (
        ("hard_sigmoid", 1, {}), ("hard_sigmoid", 1, {"alpha": 0.1, "beta": 0.6}),
        ("clip", 1, {"a_min": 0, "a_max": 1}), ("clip", 1, {"a_min": -1.5, "a_max": 2.5}),
        ("clip", 1, {"a_min": 0.0, "a_max": 6})]
+    + [("Activation", 1, {"act_type": "relu"}), ("Activation", 1, {"act_type": "softrelu"}),
+       ("LeakyReLU", 1, {}), ("LeakyReLU", 1, {"act_type": "elu", "slope": 1.0}),
+       ("LeakyReLU", 1, {"act_type": "gelu"}), ("LeakyReLU", 2, {"act_type": "prelu"}),
+       ("LeakyReLU", 1, {"act_type": "rrelu", "lower_bound": 0.1, "upper_bound": 0.3}),
+       ("Dropout", 1, {"p": 0.5, "axes": T(()), "cudnn_off": False}), ("Dropout", 1, {"p": 0.3, "axes": 1}),
+       ("Dropout", 1, {"mode": "always", "axes": [0, 2]}),
+       ("Embedding", 2, {"input_dim": 10, "output_dim": 4}),
+       ("Embedding", 2, {"input_dim": 5, "output_dim": 2, "dtype": "float16", "sparse_grad": True}),
+       ("SoftmaxActivation", 1, {}), ("SoftmaxActivation", 1, {"mode": "channel"}),
+       ("smooth_l1", 1, {"scalar": 1}), ("smooth_l1", 1, {"scalar": 2.5})]
     + [("_random_uniform", 0, {"low": 0, "high": 2, "shape": T((2, 3))}),
        ("random_uniform", 0, {"shape": T((2,)), "dtype": "float64", "ctx": mx.cpu(0)}),
        ("uniform", 0, {"low": -1.5, "high": 1.5, "shape": 3}),
