@@ -30,3 +30,6 @@ from . import initializer, metric  # noqa: E402,F401  (mx.init / mx.initializer,
 
 init = initializer
 from . import gluon  # noqa: E402,F401
+from . import lr_scheduler, optimizer  # noqa: E402,F401  (mx.lr_scheduler, mx.optimizer / mx.optim)
+
+optim = optimizer
