@@ -708,7 +708,8 @@ class HybridBlock(Block):
                 self.forward(*targs)
             except HybridNetError as e:
                 if isinstance(e, DeferredInitializationError):
-                    raise
+                    from .hybrid import annotate
+                    raise annotate(e, f"{type(self).__name__} '{self.name}'")
                 raise DeferredInitializationError(
                     f"Deferred initialization failed because shape cannot be inferred for {type(self).__name__} "
                     f"'{self.name}' with input shapes {[a.shape for a in arrays]}: {e}") from e
@@ -757,9 +758,11 @@ class HybridBlock(Block):
                     raise annotate(e, bt.where(self))
                 struct = bt.finish(out)
             if bt.gt.pending:
-                p = next(iter(bt.gt.pending.values()))
-                raise DeferredInitializationError(f"{type(self).__name__} '{self.name}': a Parameter with an "
-                                                  "unknown shape is not used by any operator")
+                p = next(p for p in bt.params if not _param.shape_is_known(p.shape))
+                raise DeferredInitializationError(
+                    f"{type(self).__name__} '{self.name}': Parameter '{p.name}' still has an unknown shape "
+                    f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by any "
+                    "operator). Give it a full shape, or implement infer_shape(self, x).")
             entry = HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes)
             entry.input_names = names
             entry.in_fmt = fmt
