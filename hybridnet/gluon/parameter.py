@@ -141,8 +141,9 @@ class Parameter:
             return
         if not (len(self._shape) == len(new_shape)
                 and all(j in (-1, 0, i) for i, j in zip(new_shape, self._shape))):
-            raise AssertionError(f"Expected shape {new_shape} is incompatible with given shape "
-                                 f"{self._shape} for Parameter '{self.name}'.")
+            # MXNet prints the two shapes swapped; hybridnet says which is which
+            raise AssertionError(f"Expected shape {self._shape} is incompatible with given shape "
+                                 f"{new_shape} for Parameter '{self.name}'.")
         self._shape = new_shape
 
     @property
