@@ -1,7 +1,7 @@
 """Train a 2-layer MLP on scikit-learn's handwritten digits (bundled with scikit-learn: no download),
 written with `hybridnet.nd` + `hybridnet.autograd` exactly as one would with MXNet's legacy API.
 
-Run:  python examples/train_digits.py [--epochs 30] [--batch-size 64] [--lr 0.1] [--ctx cpu|gpu]
+Run:  python examples/train_digits_nd.py [--epochs 30] [--batch-size 64] [--lr 0.1] [--ctx cpu|gpu]
 Prints per-epoch loss and accuracy; the final test accuracy is typically ~97%.
 """
 import argparse

@@ -8,6 +8,8 @@ from . import contrib  # noqa: F401
 from . import utils  # noqa: F401
 from .utils import DownloadError  # noqa: F401
 from .trainer import Trainer  # noqa: F401
+from . import loss  # noqa: F401
+from .. import metric  # noqa: F401  (2.0's gluon.metric = 1.x's mx.metric)
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "nn", "contrib", "utils", "Trainer"]
+           "DeferredInitializationError", "nn", "contrib", "utils", "Trainer", "loss", "metric"]
