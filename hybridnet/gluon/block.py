@@ -763,6 +763,7 @@ class HybridBlock(Block):
                     f"{type(self).__name__} '{self.name}': Parameter '{p.name}' still has an unknown shape "
                     f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by any "
                     "operator). Give it a full shape, or implement infer_shape(self, x).")
+            _warn_unused(self, bt.gt.graph)
             entry = HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes)
             entry.input_names = names
             entry.in_fmt = fmt
@@ -833,6 +834,23 @@ def _leaves(args):
             yield from _leaves(a)
         else:
             yield a
+
+
+def _warn_unused(block, graph):
+    """MXNet 1.9.1 ``_build_cache``'s warnings for data inputs and Parameters that no operator and no
+    output of the traced graph uses (warned once per trace; stacklevel: the user's ``net(x)`` line)."""
+    used = set(graph.outputs)
+    for n in graph.nodes:
+        used.update(n.inputs)
+    unused = [f"{i}-th" for i, v in enumerate(v for v in graph.inputs if v.kind == "input") if v not in used]
+    if unused:
+        warnings.warn(f"The {', '.join(unused)} input to HybridBlock is not used by any computation. Is this "
+                      "intended?", stacklevel=5)
+    used_params = {v.name for v in graph.inputs if v.kind != "input" and v in used}
+    names = [p.name for p in block.collect_params().values() if p.name not in used_params]
+    if names:
+        warnings.warn(f"Parameter {', '.join(names)} is not used by any computation. Is this intended?",
+                      stacklevel=5)
 
 
 def _input_names(n):
