@@ -21,3 +21,46 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_PARALLEL_MIN_SIZE", 65536))
 UFUNC_PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_UFUNC_PARALLEL_MIN_SIZE", 2 ** 62))
+
+# ---- BLAS threads for small GEMMs ----------------------------------------------------------------
+# NumPy's OpenBLAS wakes its worker threads for every GEMM. On the 2-core machine a small product
+# (the 64x64x128 layers of examples/train_digits.py) then cost 3.6 ms on average instead of 12 us once
+# other work ran between calls (thread wake-up outliers; /tmp-free repro in BENCHMARKS.md "BLAS
+# threads"). Products below BLAS_SINGLE_MAX multiply-adds run single-threaded; larger ones use
+# OpenBLAS's default. ``HYBRIDNET_BLAS_SINGLE_MAX=0`` turns this off.
+BLAS_SINGLE_MAX = int(os.environ.get("HYBRIDNET_BLAS_SINGLE_MAX", 2 ** 23))
+_BLAS = {"set": None, "default": None, "current": None, "looked": False}
+
+
+def _find_openblas():
+    import ctypes
+    import glob
+    import numpy as np
+    _BLAS["looked"] = True
+    libdir = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(libdir, "*openblas*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setn = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                getn = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if setn is not None and getn is not None:
+                    _BLAS["set"], _BLAS["default"] = setn, int(getn())
+                    _BLAS["current"] = _BLAS["default"]
+                    return
+
+
+def blas_threads_for(macs):
+    """Pick OpenBLAS's thread count for a GEMM of ``macs`` multiply-adds (no-op if not OpenBLAS)."""
+    if not _BLAS["looked"]:
+        _find_openblas()
+    setn = _BLAS["set"]
+    if setn is None:
+        return
+    want = 1 if macs < BLAS_SINGLE_MAX else _BLAS["default"]
+    if want != _BLAS["current"]:
+        setn(want)
+        _BLAS["current"] = want

@@ -9,6 +9,7 @@ The bias of FullyConnected is added in place.
 
 from ...ops.linalg import dot_dims, fc_dims
 from ..backend import xp_of
+from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
 from . import both, device_scope
 
 
@@ -34,6 +35,8 @@ def _gemm(xp, a, b, buf, inner):
         if inner == 0:
             buf[...] = 0
         else:
+            if xp.__name__ == "numpy" and BLAS_SINGLE_MAX:
+                blas_threads_for(buf.size * inner)
             xp.matmul(a, b, out=buf)
 
 
