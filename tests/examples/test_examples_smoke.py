@@ -11,6 +11,20 @@ def test_train_digits_learns():
     assert acc > 0.93, f"digits MLP reached only {acc:.3f} test accuracy after 5 epochs"
 
 
+def test_train_digits_gluon_eager_and_export(tmp_path):
+    mod = runpy.run_path(str(EX / "train_digits.py"), run_name="train_digits")
+    acc = mod["main"](["--epochs", "3", "--no-hybridize"])
+    assert acc > 0.9
+    acc = mod["main"](["--epochs", "3", "--save", str(tmp_path / "digits")])
+    assert (tmp_path / "digits-symbol.json").exists() and (tmp_path / "digits.params").exists()
+
+
+def test_train_digits_nd_learns():
+    mod = runpy.run_path(str(EX / "train_digits_nd.py"), run_name="train_digits_nd")
+    acc = mod["main"](["--epochs", "5"])
+    assert acc > 0.93, f"digits MLP (nd API) reached only {acc:.3f} test accuracy after 5 epochs"
+
+
 def test_custom_op_example_runs(capsys):
     mod = runpy.run_path(str(EX / "custom_op.py"), run_name="custom_op_smoke")
     mod["main"]()
