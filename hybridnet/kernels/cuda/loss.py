@@ -242,128 +242,126 @@ def gpu_softmax_cross_entropy(data, label, out=None):
 _CTC_SRC = """
 def _k(xt, lab, Ls, Tbs, blank, want_grad, scale, grad, loss, alpha, beta, lp):
     sh = cuda.shared.array(2, float64)
-    tid = cuda.threadIdx.x
-    nth = cuda.blockDim.x
+    tid = int64(cuda.threadIdx.x)
+    nth = int64(cuda.blockDim.x)
     N = xt.shape[0]
     C = xt.shape[2]
-    b = cuda.blockIdx.x
+    b = int64(cuda.blockIdx.x)
     while b < N:
         L = Ls[b]
         Tb = Tbs[b]
         S = 2 * L + 1
         if tid == 0:
             rep = 0
-            for i in range(1, L):
-                if lab[b, i] == lab[b, i - 1]:
+            for k in range(1, L):
+                if lab[b, k] == lab[b, k - 1]:
                     rep += 1
             sh[0] = 1.0 if (Tb > 0 and L + rep <= Tb) else 0.0
         cuda.syncthreads()
         feasible = sh[0] > 0.5
         cuda.syncthreads()
-        if not feasible:
-            if tid == 0:
-                loss[b] = 0.0
-            b += cuda.gridDim.x
-            continue
-        # log-softmax per time step (a thread per time step)
-        t = tid
-        while t < Tb:
-            m = xt[b, t, 0]
-            for c in range(C):
-                v = xt[b, t, c]
-                if v > m or v != v:
-                    m = v
-            s = 0.0
-            for c in range(C):
-                s += math.exp(xt[b, t, c] - m)
-            ls = m + math.log(s)
-            for c in range(C):
-                lp[b, t, c] = xt[b, t, c] - ls
-            t += nth
-        cuda.syncthreads()
-        s = tid
-        while s < S:
-            a = NEG_INF
-            if s == 0:
-                a = lp[b, 0, blank]
-            elif s == 1:
-                a = lp[b, 0, lab[b, 0]]
-            alpha[b, 0, s] = a
-            s += nth
-        cuda.syncthreads()
-        for t in range(1, Tb):
-            s = tid
-            while s < S:
-                ls = blank if s % 2 == 0 else lab[b, (s - 1) // 2]
-                a = alpha[b, t - 1, s]
-                if s >= 1:
-                    a = lse2(a, alpha[b, t - 1, s - 1])
-                if s >= 2 and ls != blank:
-                    if ls != (blank if s % 2 == 0 else lab[b, (s - 3) // 2]):
-                        a = lse2(a, alpha[b, t - 1, s - 2])
-                alpha[b, t, s] = a + lp[b, t, ls] if a != NEG_INF else NEG_INF
-                s += nth
+        if feasible:
+            # log-softmax per time step (a thread per time step)
+            tq = tid
+            while tq < Tb:
+                m = xt[b, tq, 0]
+                for c in range(C):
+                    v = xt[b, tq, c]
+                    if v > m or v != v:
+                        m = v
+                z = 0.0
+                for c in range(C):
+                    z += math.exp(xt[b, tq, c] - m)
+                lz = m + math.log(z)
+                for c in range(C):
+                    lp[b, tq, c] = xt[b, tq, c] - lz
+                tq += nth
             cuda.syncthreads()
-        if tid == 0:
-            ll = alpha[b, Tb - 1, S - 1]
-            if S > 1:
-                ll = lse2(ll, alpha[b, Tb - 1, S - 2])
-            sh[1] = ll
-            loss[b] = -ll
-        cuda.syncthreads()
-        ll = sh[1]
-        cuda.syncthreads()
-        if want_grad and ll != NEG_INF:
-            s = tid
-            while s < S:
-                v = NEG_INF
-                if s == S - 1:
-                    v = lp[b, Tb - 1, blank]
-                elif s == S - 2:
-                    v = lp[b, Tb - 1, lab[b, L - 1]]
-                beta[b, Tb - 1, s] = v
-                s += nth
+            si = tid
+            while si < S:
+                a = NEG_INF
+                if si == 0:
+                    a = lp[b, 0, blank]
+                elif si == 1:
+                    a = lp[b, 0, lab[b, 0]]
+                alpha[b, 0, si] = a
+                si += nth
             cuda.syncthreads()
-            for tt in range(Tb - 1):
-                t = Tb - 2 - tt
-                s = tid
-                while s < S:
-                    ls = blank if s % 2 == 0 else lab[b, (s - 1) // 2]
-                    v = beta[b, t + 1, s]
-                    if s + 1 < S:
-                        v = lse2(v, beta[b, t + 1, s + 1])
-                    if s + 2 < S and ls != blank:
-                        if ls != (blank if s % 2 == 0 else lab[b, (s + 1) // 2]):
-                            v = lse2(v, beta[b, t + 1, s + 2])
-                    beta[b, t, s] = v + lp[b, t, ls] if v != NEG_INF else NEG_INF
-                    s += nth
+            for t in range(1, Tb):
+                si = tid
+                while si < S:
+                    ls = blank if si % 2 == 0 else lab[b, (si - 1) // 2]
+                    a = alpha[b, t - 1, si]
+                    if si >= 1:
+                        a = lse2(a, alpha[b, t - 1, si - 1])
+                    if si >= 2 and ls != blank:
+                        if ls != (blank if si % 2 == 0 else lab[b, (si - 3) // 2]):
+                            a = lse2(a, alpha[b, t - 1, si - 2])
+                    alpha[b, t, si] = a + lp[b, t, ls] if a != NEG_INF else NEG_INF
+                    si += nth
                 cuda.syncthreads()
-            i = tid
-            while i < Tb * C:
-                t = i // C
-                c = i - t * C
-                grad[b, t, c] = math.exp(lp[b, t, c])
-                i += nth
+            if tid == 0:
+                ll0 = alpha[b, Tb - 1, S - 1]
+                if S > 1:
+                    ll0 = lse2(ll0, alpha[b, Tb - 1, S - 2])
+                sh[1] = ll0
+                loss[b] = -ll0
             cuda.syncthreads()
-            i = tid
-            while i < Tb * S:
-                t = i // S
-                s = i - t * S
-                ab = alpha[b, t, s] + beta[b, t, s]
-                if ab != NEG_INF:
-                    ls = blank if s % 2 == 0 else lab[b, (s - 1) // 2]
-                    cuda.atomic.add(grad, (b, t, ls), -math.exp(ab - lp[b, t, ls] - ll))
-                i += nth
+            ll = sh[1]
             cuda.syncthreads()
-            sc = scale[b]
-            i = tid
-            while i < Tb * C:
-                t = i // C
-                c = i - t * C
-                grad[b, t, c] = grad[b, t, c] * sc
-                i += nth
+            if want_grad and ll != NEG_INF:
+                si = tid
+                while si < S:
+                    w = NEG_INF
+                    if si == S - 1:
+                        w = lp[b, Tb - 1, blank]
+                    elif si == S - 2:
+                        w = lp[b, Tb - 1, lab[b, L - 1]]
+                    beta[b, Tb - 1, si] = w
+                    si += nth
+                cuda.syncthreads()
+                for tt in range(Tb - 1):
+                    t2 = Tb - 2 - tt
+                    si = tid
+                    while si < S:
+                        ls = blank if si % 2 == 0 else lab[b, (si - 1) // 2]
+                        w = beta[b, t2 + 1, si]
+                        if si + 1 < S:
+                            w = lse2(w, beta[b, t2 + 1, si + 1])
+                        if si + 2 < S and ls != blank:
+                            if ls != (blank if si % 2 == 0 else lab[b, (si + 1) // 2]):
+                                w = lse2(w, beta[b, t2 + 1, si + 2])
+                        beta[b, t2, si] = w + lp[b, t2, ls] if w != NEG_INF else NEG_INF
+                        si += nth
+                    cuda.syncthreads()
+                i = tid
+                while i < Tb * C:
+                    t3 = i // C
+                    c3 = i - t3 * C
+                    grad[b, t3, c3] = math.exp(lp[b, t3, c3])
+                    i += nth
+                cuda.syncthreads()
+                i = tid
+                while i < Tb * S:
+                    t3 = i // S
+                    s3 = i - t3 * S
+                    ab = alpha[b, t3, s3] + beta[b, t3, s3]
+                    if ab != NEG_INF:
+                        ls = blank if s3 % 2 == 0 else lab[b, (s3 - 1) // 2]
+                        cuda.atomic.add(grad, (b, t3, ls), -math.exp(ab - lp[b, t3, ls] - ll))
+                    i += nth
+                cuda.syncthreads()
+                sc = scale[b]
+                i = tid
+                while i < Tb * C:
+                    t3 = i // C
+                    c3 = i - t3 * C
+                    grad[b, t3, c3] = grad[b, t3, c3] * sc
+                    i += nth
+        elif tid == 0:
+            loss[b] = 0.0
         cuda.syncthreads()
-        b += cuda.gridDim.x
+        b += int64(cuda.gridDim.x)
 """
 
 
@@ -387,10 +385,10 @@ def _build_ctc():
     cuda = L.cuda()
     g = {"cuda": cuda, "NEG_INF": -np.inf}
     if L.SIM:
-        g.update(math=_sim_math(), float64=np.float64)
+        g.update(math=_sim_math(), float64=np.float64, int64=np.int64)
     else:
         import numba
-        g.update(math=math, float64=numba.float64)
+        g.update(math=math, float64=numba.float64, int64=numba.int64)
     exec(compile(_lse2_src(), "<hybridnet cuda ctc lse2>", "exec"), g)
     g["lse2"] = cuda.jit(device=True)(g["lse2"])
     exec(compile(_CTC_SRC, "<hybridnet cuda ctc>", "exec"), g)
