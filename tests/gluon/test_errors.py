@@ -25,6 +25,13 @@ with open(os.path.join(GOLD_DIR, "gluon_goldens.json")) as f:
     ERRORS = json.load(f)["errors"]
 
 
+@pytest.fixture(autouse=True)
+def _own_names():
+    """Blocks made here never advance the process-wide name counters other test files rely on."""
+    with mx.name.NameManager():
+        yield
+
+
 # ---- observing a case the way the generator did -----------------------------------------------------
 def observe(fn):
     out = io.StringIO()

@@ -25,6 +25,13 @@ with open(os.path.join(GOLD_DIR, "gluon_goldens.json")) as f:
 TRAINER = GOLD["trainer"]
 
 
+@pytest.fixture(autouse=True)
+def _own_names():
+    """Blocks made here never advance the process-wide name counters other test files rely on."""
+    with mx.name.NameManager():
+        yield
+
+
 def f32(v):
     return np.array(v, dtype=np.float32)
 
