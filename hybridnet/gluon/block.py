@@ -764,7 +764,8 @@ class HybridBlock(Block):
                     f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by any "
                     "operator). Give it a full shape, or implement infer_shape(self, x).")
             _warn_unused(self, bt.gt.graph)
-            entry = HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes)
+            entry = HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes,
+                                bt.n_visible, bt.state_params)
             entry.input_names = names
             entry.in_fmt = fmt
             self._cache[(key, shapes) if entry.shape_read else key] = entry

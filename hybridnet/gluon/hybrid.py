@@ -170,6 +170,13 @@ class BlockTrace:
             if not isinstance(o, Traced):
                 o = self.gt.constant(o, getattr(o, "dtype", None), None)
             vals.append(self.gt._value_of(o))
+        self.n_visible = len(vals)
+        # states an op updated (BatchNorm running stats): extra outputs copied into the Parameters
+        by_value = {v._value: p for p, v in self._param_vals.items()}
+        self.state_params = []
+        for tv, nv in self.gt.graph.state_writes:
+            vals.append(nv)
+            self.state_params.append(by_value[tv])
         self.gt.graph.outputs = vals
         return struct
 
@@ -198,8 +205,11 @@ class HybridEntry:
     """One traced signature of a block: the graph template, its Parameters, output structure, and
     one (forward, autodiff pair) per concrete input shapes."""
 
-    def __init__(self, graph, params, n_data, out_struct, shape_read, shapes):
+    def __init__(self, graph, params, n_data, out_struct, shape_read, shapes, n_visible=None,
+                 state_params=()):
         self.graph = graph
+        self.n_visible = len(graph.outputs) if n_visible is None else n_visible
+        self.state_params = list(state_params)
         self.params = params
         self.n_data = n_data
         self.out_struct = out_struct
@@ -221,31 +231,45 @@ class HybridEntry:
         return ex
 
     def run(self, datas, param_arrays, recording, inputs_nd):
-        """Run forward (and record one tape node when recording)."""
+        """Run forward (and record one tape node when recording); write updated states back."""
         from ..nd.ndarray import NDArray
         shapes = tuple(tuple(d.shape) for d in datas)
         ex = self.executables(shapes, True)
         raw_in = [d._data for d in datas] + [p._data for p in param_arrays]
+        nv = self.n_visible
         if not recording:
             if ex[1] is None:
                 ex[1] = Executable(ex[0])
             fwd = ex[1]
             raw = fwd.run(*raw_in)
-            return [NDArray(r, fwd.device) for r in raw]
+            self._write_states(raw[nv:], datas[0].context)
+            return [NDArray(r, fwd.device) for r in raw[:nv]]
         if ex[2] is None:
             from ..graph.autodiff import build_grad
             ex[2] = build_grad(ex[0])
         fwd, bwd, n_out = ex[2]
         raw = fwd.run(*raw_in)
-        outs = [NDArray(r, fwd.device) for r in raw[:n_out]]
+        outs = [NDArray(r, fwd.device) for r in raw[:nv]]
+        states = raw[nv:n_out]
         residuals = raw[n_out:]
         device = fwd.device
+        self._write_states(states, datas[0].context)
+        if states:
+            from ..kernels.backend import xp_for
+            xp = xp_for(device)
+            zero_states = [xp.zeros(s.shape, s.dtype) for s in states]
+        else:
+            zero_states = []
 
         def backward_fn(*out_grads):
-            gs = bwd.run(*residuals, *[g._data for g in out_grads])
+            gs = bwd.run(*residuals, *[g._data for g in out_grads], *zero_states)
             return tuple(NDArray(g, device) for g in gs)
         tape.record(None, None, list(datas) + list(param_arrays), outs, backward_fn)
         return outs
+
+    def _write_states(self, raw_states, ctx):
+        for p, r in zip(self.state_params, raw_states):
+            p.data(ctx)._data[...] = r
 
 
 def annotate(err, where):

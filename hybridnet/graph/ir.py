@@ -57,6 +57,7 @@ class Graph:
         self.constants = {}     # Value -> array (device storage)
         self.nodes = []
         self.outputs = []
+        self.state_writes = []  # (input Value, Value with its new content): written back after a run
 
     # ---- construction -------------------------------------------------------------------
     def add_input(self, spec, name=None, kind="input"):

@@ -194,6 +194,16 @@ class GraphTrace(Trace):
         outs = tuple(Traced(self, o) for o in node.outputs)
         return outs if multi else outs[0]
 
+    def write_state(self, target, value):
+        """Record that ``value`` is the new content of the graph input ``target`` (a state)."""
+        tv = self._value_of(target)
+        if tv.kind not in ("param", "state"):
+            if tv.kind == "const":
+                return      # a captured array updated in a trace: the caller's array is left alone
+            raise HybridNetError(f"an op updates {target!r}, which is not a graph input; states must be "
+                                 "Parameters (e.g. BatchNorm's running_mean)")
+        self.graph.state_writes.append((tv, self._value_of(value)))
+
     def _resolve_pending(self, op, vals, attrs):
         """Fill unknown (deferred) input shapes from the op's ``infer_params`` rule (MXNet's
         weight-side shape inference: ``FullyConnected`` gives ``weight`` from ``data``)."""

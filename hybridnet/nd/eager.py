@@ -34,6 +34,9 @@ class EagerTrace(Trace):
         arr = np.asarray(value, dtype=dtype)
         return NDArray(backend.to_device(arr, device), device)
 
+    def write_state(self, target, value):
+        target._data[...] = value._data          # in place, outside the tape (a state, not a result)
+
     def apply(self, op, args, attrs, name=None):
         if len(args) == 1 and args[0] is not None:   # the common unary / scalar-op path
             a = args[0]

@@ -32,7 +32,19 @@ def bind(op, args, attrs, name=None):
         owner = trace if trace is not None else _EAGER[0]
     if needs_promotion:
         args = _promote(owner, op, args)
-    return owner.apply(op, args, attrs, name)
+    out = owner.apply(op, args, attrs, name)
+    if op.state_outputs:
+        _write_states(owner, op, args, out)
+    return out
+
+
+def _write_states(owner, op, args, outs):
+    """Ops that update inputs (BatchNorm's running stats): hand (input, new value) to the trace."""
+    names = [n.rstrip("?") for n in op.inputs]
+    for oi, iname in op.state_outputs.items():
+        i = names.index(iname)
+        if i < len(args) and args[i] is not None:
+            owner.write_state(args[i], outs[oi])
 
 
 def _promote(trace, op, args):

@@ -224,7 +224,7 @@ class OpDef:
                  grad=None, saves=(), nondiff=(), inplace=(), effects=False, doc="", aliases=(),
                  num_outputs=1, kernels=None, public=True, cpu_only=None, dtype_check="same",
                  hidden_attrs=(), variadic=False, output_names=None, infer_params=None,
-                 num_visible_outputs=None):
+                 num_visible_outputs=None, state_outputs=None):
         self.name = name
         self.inputs = tuple(inputs)          # input names; variadic ops take a list as inputs[0]
         self.variadic = variadic
@@ -255,6 +255,12 @@ class OpDef:
         # grad rule can read a hidden output (ctx.outputs). None: every output is visible.
         self.num_visible_outputs = num_visible_outputs
         self.hidden_attrs = tuple(hidden_attrs)
+        # state_outputs {output index: input name}: hidden outputs holding the new value of an input the
+        # op updates (MXNet's mutated auxiliary states: BatchNorm's moving_mean/moving_var). ``bind``
+        # writes them back: eagerly into the input array, in a graph trace as a recorded state write
+        # that the hybridized call copies into the Parameter after each run (gluon/hybrid.py).
+        self.state_outputs = dict(state_outputs or {})
+        self.aux_inputs = tuple(self.state_outputs.values())   # sym: auxiliary states (list_auxiliary_states)
         # infer_params(in_shapes, **attrs) -> {input name: shape}: the shapes of parameter inputs an op
         # determines from the others (in_shapes: a shape or None per input), e.g. FullyConnected's
         # weight (num_hidden, in_units) from its data. Used by Symbol.infer_shape (MXNet's backward

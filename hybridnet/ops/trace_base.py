@@ -17,6 +17,10 @@ class Trace:
         """Turn a Python scalar / NumPy array into a value of this trace."""
         raise NotImplementedError
 
+    def write_state(self, target, value):
+        """An op produced ``value`` as the new content of its input ``target`` (``OpDef.state_outputs``)."""
+        raise NotImplementedError
+
 
 _current = contextvars.ContextVar("hybridnet_trace", default=None)
 
