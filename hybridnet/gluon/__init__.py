@@ -1,6 +1,6 @@
 """``hybridnet.gluon``: Blocks, Parameters, layers, losses, Trainer (MXNet Gluon's API)."""
 from . import parameter  # noqa: F401
-from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict  # noqa: F401
+from .parameter import Constant, DeferredInferenceError, DeferredInitializationError, Parameter, ParameterDict  # noqa: F401
 from .block import Block, HybridBlock  # noqa: F401
 from .symbol_block import SymbolBlock  # noqa: F401
 from . import nn  # noqa: F401

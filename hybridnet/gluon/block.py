@@ -707,16 +707,16 @@ class HybridBlock(Block):
             try:
                 self.forward(*targs)
             except HybridNetError as e:
-                if isinstance(e, DeferredInitializationError):
+                if isinstance(e, (DeferredInitializationError, _param.DeferredInferenceError)):
                     from .hybrid import annotate
                     raise annotate(e, f"{type(self).__name__} '{self.name}'")
-                raise DeferredInitializationError(
+                raise _param.DeferredInferenceError(
                     f"Deferred initialization failed because shape cannot be inferred for {type(self).__name__} "
                     f"'{self.name}' with input shapes {[a.shape for a in arrays]}: {e}") from e
         for p in self._reg_params.values():
             if p._deferred_init:
                 if not _param.shape_is_known(p.shape):
-                    raise DeferredInitializationError(
+                    raise _param.DeferredInferenceError(
                         f"{type(self).__name__} '{self.name}': Parameter '{p.name}' still has an unknown shape "
                         f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by "
                         "any operator). Give it a full shape, or implement infer_shape(self, x).")
@@ -759,7 +759,7 @@ class HybridBlock(Block):
                 struct = bt.finish(out)
             if bt.gt.pending:
                 p = next(p for p in bt.params if not _param.shape_is_known(p.shape))
-                raise DeferredInitializationError(
+                raise _param.DeferredInferenceError(
                     f"{type(self).__name__} '{self.name}': Parameter '{p.name}' still has an unknown shape "
                     f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by any "
                     "operator). Give it a full shape, or implement infer_shape(self, x).")

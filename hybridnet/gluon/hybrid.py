@@ -129,18 +129,19 @@ class BlockTrace:
 
     def _resolver(self, p):
         block_path = ".".join(self.path)
+        where = f" (block path '{block_path}')" if block_path else ""
 
         def resolve(shape, op):
             if shape is None:
-                raise _param.DeferredInitializationError(
+                raise _param.DeferredInferenceError(
                     f"Deferred initialization failed because shape cannot be inferred: Parameter '{p.name}' "
                     f"(shape {p.shape}) is used by operator {op.name}, which cannot infer it from its other "
-                    f"inputs (block path '{block_path}'). Fix: give the layer its input size (in_units=, "
+                    f"inputs{where}. Fix: give the layer its input size (in_units=, "
                     "in_channels=...), or give the Parameter a full shape.")
             try:
                 p.shape = shape
             except AssertionError as e:
-                raise _param.DeferredInitializationError(
+                raise _param.DeferredInferenceError(
                     f"Deferred initialization of Parameter '{p.name}' failed: operator {op.name} needs shape "
                     f"{shape} but the Parameter was declared with {p.shape} ({e})") from None
             if p._deferred_init:

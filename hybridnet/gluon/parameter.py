@@ -24,12 +24,18 @@ from ..device import Context, cpu, current_context
 from ..dtypes import normalize as _norm_dtype
 from ..errors import HybridNetError
 
-__all__ = ["DeferredInitializationError", "Parameter", "Constant", "ParameterDict", "tensor_types",
+__all__ = ["DeferredInitializationError", "DeferredInferenceError", "Parameter", "Constant", "ParameterDict", "tensor_types",
            "shape_is_known"]
 
 
-class DeferredInitializationError(HybridNetError):
+class DeferredInitializationError(HybridNetError, RuntimeError):
     """A Parameter's initialisation waits for the first forward pass (its shape is not known yet)."""
+
+
+class DeferredInferenceError(HybridNetError, ValueError):
+    """Deferred initialisation failed: a forward ran but a Parameter's shape could not be inferred
+    (MXNet raised ``ValueError('Deferred initialization failed because shape cannot be inferred...')``).
+    Not a ``DeferredInitializationError``: running another forward will not help."""
 
 
 tensor_types = None   # set lazily to (NDArray,) — kept for `from mxnet.gluon.parameter import tensor_types`

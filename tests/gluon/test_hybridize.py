@@ -275,7 +275,7 @@ def test_deferred_init_inference_failure_names_layer():
             return F.broadcast_mul(x, w)
     b = NoInfer()
     b.initialize()
-    with pytest.raises(gluon.DeferredInitializationError) as e:
+    with pytest.raises(gluon.DeferredInferenceError) as e:
         b(nd.ones((2, 3)))
     assert "noinfer0_w" in str(e.value) and "broadcast_mul" in str(e.value)
 
