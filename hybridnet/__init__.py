@@ -23,6 +23,7 @@ ndarray = nd
 base = errors
 from . import sym  # noqa: E402,F401  (MXNet's Symbol API over the graph IR)
 from .sym import name  # noqa: E402,F401  (mx.name.NameManager / Prefix)
+from .sym import AttrScope  # noqa: E402,F401
 
 symbol = sym
 from . import model  # noqa: E402,F401  (mx.model.save_checkpoint / load_checkpoint)

@@ -11,7 +11,7 @@ See ``symbol.py`` (the Symbol), ``infer.py`` (shape/type inference), ``json_io.p
 ['data', 'fc1_weight', 'fc1_bias', 'fc1_output', 'relu1_output']
 """
 from ..ops.registry import on_register as _on_register, public_ops as _public_ops
-from .symbol import (Group, NameManager, Prefix, Symbol, Variable, make_symbol_function as _make,  # noqa: F401
+from .symbol import (AttrScope, Group, NameManager, Prefix, Symbol, Variable, make_symbol_function as _make,  # noqa: F401
                      var)
 from .json_io import load, load_json  # noqa: F401
 
@@ -30,3 +30,24 @@ def _install(op):
 for _op in _public_ops():
     _install(_op)
 _on_register(_install)
+
+
+# ---- fluent methods: s.reshape(...), s.sum(axis=1), s.astype('float16') == sym.<op>(s, ...) ----------
+def _fluent(fname, opname):
+    def method(self, *args, **kwargs):
+        return _g[opname](self, *args, **kwargs)
+    method.__name__ = fname
+    method.__doc__ = f"``s.{fname}(...)`` is ``sym.{opname}(s, ...)``."
+    return method
+
+
+def _install_fluent():
+    from ..ops.methods import FLUENT
+    pairs = [(n, n) for n in FLUENT] + [("reshape", "Reshape"), ("astype", "Cast"), ("flatten", "Flatten"),
+                                        ("swapaxes", "SwapAxis"), ("split", "SliceChannel")]
+    for fname, opname in pairs:
+        if opname in _g and not hasattr(Symbol, fname):
+            setattr(Symbol, fname, _fluent(fname, opname))
+
+
+_install_fluent()

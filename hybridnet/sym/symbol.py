@@ -103,6 +103,62 @@ class Prefix(NameManager):
         return self._prefix + super().get(name, hint)
 
 
+class AttrScope:
+    """``with mx.AttrScope(ctx_group='dev1'):`` symbols created inside get these attributes (string
+    values; the user's ``attr=`` wins on conflicts). Scopes nest, inner keys override outer ones.
+
+    >>> import hybridnet as mx
+    >>> with mx.AttrScope(ctx_group='stage1'):
+    ...     x = mx.sym.var('x')
+    >>> x.attr('ctx_group')
+    'stage1'
+    """
+    _local = threading.local()
+
+    def __init__(self, **kwargs):
+        for k, v in kwargs.items():
+            if not isinstance(v, str):
+                raise ValueError(f"Attributes need to be string, got {k}={v!r}")
+        self._attr = kwargs
+        self._old = None
+
+    def get(self, attr):
+        """The scope's attributes updated with ``attr``."""
+        if not self._attr:
+            return dict(attr) if attr else {}
+        ret = dict(self._attr)
+        if attr:
+            ret.update(attr)
+        return ret
+
+    def __enter__(self):
+        self._old = AttrScope.current()
+        merged = dict(self._old._attr)
+        merged.update(self._attr)
+        self._attr = merged
+        AttrScope._local.value = self
+        return self
+
+    def __exit__(self, *exc):
+        AttrScope._local.value = self._old
+
+    @staticmethod
+    def current():
+        v = getattr(AttrScope._local, "value", None)
+        if v is None:
+            v = AttrScope._local.value = AttrScope()
+        return v
+
+
+def _scope_attrs(sattrs):
+    """Add the current AttrScope's attributes (MXNet stores ctx_group etc. as ``__key__``)."""
+    scope = AttrScope.current()._attr
+    for k, v in scope.items():
+        key = f"__{k}__" if k in _HIDDEN_KEYS and not k.startswith("__") else k
+        sattrs.setdefault(key, v)
+    return sattrs
+
+
 def _topo(values):
     """Nodes reachable from ``values`` in NNVM's DFS post-order (inputs in order), iteratively."""
     order, seen = [], set()
@@ -494,6 +550,7 @@ def create(op, hint, inputs, given, name, user_attr):
     if user_attr:
         for k, v in user_attr.items():
             sattrs[k] = str(v)
+    _scope_attrs(sattrs)
     values = []
     if op.variadic:
         names = [f"arg{i}" for i in range(len(inputs))]
@@ -650,7 +707,7 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
         else:
             raise ValueError(f"Attribute name={k} is not supported. Additional attributes must start and "
                              "end with double underscores, e.g, __yourattr__")
-    node = SymNode(VARIABLE, (), {}, 1, name, sattrs)
+    node = SymNode(VARIABLE, (), {}, 1, name, _scope_attrs(sattrs))
     return Symbol([node.outputs[0]])
 
 
