@@ -309,6 +309,90 @@ def _loop_adadelta(w, g, s0, s1, out, p):
         out[i], s0[i], s1[i] = _r_adadelta(w[i], g[i], s0[i], s1[i], *p)
 
 
+# In-place variants (``out`` is the weight): with ``out`` a separate argument that aliases ``w``,
+# LLVM's runtime overlap check fails and the loop runs scalar (sgd_mom on 401,408 float32: 222 us);
+# written in place it vectorises (71 us). Same element order, same results.
+
+def _loop_sgd_ip(w, g, p):
+    for i in range(w.size):
+        w[i], = _r_sgd(w[i], g[i], *p)
+
+
+def _loop_multi_sgd_ip(w, g, p):
+    for i in range(w.size):
+        w[i], = _r_multi_sgd(w[i], g[i], *p)
+
+
+def _loop_sgd_mom_ip(w, g, s0, p):
+    for i in range(w.size):
+        w[i], s0[i] = _r_sgd_mom(w[i], g[i], s0[i], *p)
+
+
+def _loop_nag_mom_ip(w, g, s0, p):
+    for i in range(w.size):
+        w[i], s0[i] = _r_nag_mom(w[i], g[i], s0[i], *p)
+
+
+def _loop_adam_ip(w, g, s0, s1, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i] = _r_adam(w[i], g[i], s0[i], s1[i], *p)
+
+
+def _loop_adamw_ip(w, g, s0, s1, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i] = _r_adamw(w[i], g[i], s0[i], s1[i], *p)
+
+
+def _loop_rmsprop_ip(w, g, s0, p):
+    for i in range(w.size):
+        w[i], s0[i] = _r_rmsprop(w[i], g[i], s0[i], *p)
+
+
+def _loop_rmspropalex_ip(w, g, s0, s1, s2, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i], s2[i] = _r_rmspropalex(w[i], g[i], s0[i], s1[i], s2[i], *p)
+
+
+def _loop_ftrl_ip(w, g, s0, s1, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i] = _r_ftrl(w[i], g[i], s0[i], s1[i], *p)
+
+
+def _loop_ftml_ip(w, g, s0, s1, s2, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i], s2[i] = _r_ftml(w[i], g[i], s0[i], s1[i], s2[i], *p)
+
+
+def _loop_signsgd_ip(w, g, p):
+    for i in range(w.size):
+        w[i], = _r_signsgd(w[i], g[i], *p)
+
+
+def _loop_signum_ip(w, g, s0, p):
+    for i in range(w.size):
+        w[i], s0[i] = _r_signum(w[i], g[i], s0[i], *p)
+
+
+def _loop_lamb1_ip(w, g, s0, s1, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i] = _r_lamb1(w[i], g[i], s0[i], s1[i], *p)
+
+
+def _loop_lamb2_ip(w, g, p):
+    for i in range(w.size):
+        w[i], = _r_lamb2(w[i], g[i], *p)
+
+
+def _loop_adagrad_ip(w, g, s0, p):
+    for i in range(w.size):
+        w[i], s0[i] = _r_adagrad(w[i], g[i], s0[i], *p)
+
+
+def _loop_adadelta_ip(w, g, s0, s1, p):
+    for i in range(w.size):
+        w[i], s0[i], s1[i] = _r_adadelta(w[i], g[i], s0[i], s1[i], *p)
+
+
 _LOOPS = {}
 
 
@@ -356,7 +440,10 @@ def run_rule(name, weight, grad, states, params, out=None):
     if out.dtype != ct or not out.flags.c_contiguous:
         o = np.empty(out.shape, ct)
     if weight.size:
-        _loop(name)(*conv, o.reshape(-1), p)
+        if o is weight:      # conv[0] is a flat view of weight: update it in place
+            _loop(name + "_ip")(*conv, p)
+        else:
+            _loop(name)(*conv, o.reshape(-1), p)
     for a, c in back:
         a[...] = c
     if o is not out:
