@@ -214,24 +214,36 @@ class CompiledFunction:
         e = self.entry(*args)
         datas = [a._data for a in args]
         recording = tape.RECORDING.get() and any(a._entry is not None for a in args)
+        n_states = len(e.traced.state_args)
         if not recording:
             raw = e.forward.run(*datas)
-            outs = [NDArray(r, e.forward.device) for r in raw]
+            nv = len(raw) - n_states
+            _write_back(args, e.traced.state_args, raw[nv:])
+            outs = [NDArray(r, e.forward.device) for r in raw[:nv]]
         else:
             if e.grad is None:
                 from .autodiff import build_grad
                 e.grad = build_grad(e.traced.graph)
             fwd, bwd, n_out = e.grad
             raw = fwd.run(*datas)
-            outs = [NDArray(r, fwd.device) for r in raw[:n_out]]
+            nv = n_out - n_states
+            _write_back(args, e.traced.state_args, raw[nv:n_out])
+            zero_states = [0 * s for s in raw[nv:n_out]]     # the new states get no head gradient
+            outs = [NDArray(r, fwd.device) for r in raw[:nv]]
             residuals = raw[n_out:]
             device = fwd.device
 
             def backward_fn(*out_grads):
-                gs = bwd.run(*residuals, *[g._data for g in out_grads])
+                gs = bwd.run(*residuals, *[g._data for g in out_grads], *zero_states)
                 return tuple(NDArray(g, device) for g in gs)
             tape.record(None, None, args, outs, backward_fn)
         return unflatten(outs, e.traced.out_struct)
+
+
+def _write_back(args, state_args, raw_states):
+    """Inputs an op updated (BatchNorm's moving stats): their new content, in place as eagerly."""
+    for i, r in zip(state_args, raw_states):
+        args[i]._data[...] = r
 
 
 def compile(fn):

@@ -139,6 +139,7 @@ class GraphTrace(Trace):
         self.shape_read = False     # did user code read a concrete dim (.shape, len, .size)?
         self.namer = None           # optional (name, hint) -> node name (gluon: block prefixes)
         self.pending = {}           # Value -> resolver(shape): inputs whose shape an op must infer
+        self.write_inputs = False   # graph.trace/compile: an op may update a plain input (written back)
 
     def placeholder(self, spec, name=None, kind="input"):
         if self.device is None:
@@ -197,7 +198,7 @@ class GraphTrace(Trace):
     def write_state(self, target, value):
         """Record that ``value`` is the new content of the graph input ``target`` (a state)."""
         tv = self._value_of(target)
-        if tv.kind not in ("param", "state"):
+        if tv.kind not in ("param", "state") and not (tv.kind == "input" and self.write_inputs):
             if tv.kind == "const":
                 return      # a captured array updated in a trace: the caller's array is left alone
             raise HybridNetError(f"an op updates {target!r}, which is not a graph input; states must be "
@@ -272,10 +273,12 @@ def unflatten(flat, struct):
 class TracedFunction:
     """The result of ``trace``: the graph plus how to map arguments and results."""
 
-    def __init__(self, graph, out_struct, arg_names):
+    def __init__(self, graph, out_struct, arg_names, state_args=()):
         self.graph = graph
         self.out_struct = out_struct
         self.arg_names = arg_names
+        # inputs an op updates (BatchNorm's moving stats): their new values are the last graph outputs
+        self.state_args = tuple(state_args)
 
     def __str__(self):
         return str(self.graph)
@@ -291,6 +294,7 @@ def trace(fn, *example_args, names=None):
     ['_mul_scalar', '_plus_scalar', 'relu']
     """
     t = GraphTrace()
+    t.write_inputs = True
     names = names or [f"data{i}" if len(example_args) > 1 else "data" for i in range(len(example_args))]
     args = [t.placeholder(a, n) for a, n in zip(example_args, names)]
     try:
@@ -302,7 +306,9 @@ def trace(fn, *example_args, names=None):
             if not isinstance(o, Traced):
                 o = t.constant(o, getattr(o, "dtype", None), None)
             outs.append(t._value_of(o))
-        t.graph.outputs = outs
+        arg_vals = [a._value for a in args]
+        state_args = [arg_vals.index(tv) for tv, nv in t.graph.state_writes]
+        t.graph.outputs = outs + [nv for tv, nv in t.graph.state_writes]
     finally:
         t.active = False
-    return TracedFunction(t.graph, struct, names)
+    return TracedFunction(t.graph, struct, names, state_args)

@@ -10,6 +10,7 @@ from .spec import TensorSpec  # noqa: F401
 from . import unary, binary, reduce, softmax, shape, indexing, linalg, sorting, cast, random  # noqa: F401,E402  (op families, in dependency order)
 from . import loss  # noqa: F401,E402  (loss ops: softmax_cross_entropy, CTCLoss)
 from . import nn_basic  # noqa: F401,E402  (Activation, LeakyReLU, Dropout, Embedding, ...)
+from . import norm  # noqa: F401,E402  (BatchNorm and its relu / sync variants)
 from . import methods  # noqa: F401,E402
 from .registry import builtin_ops, freeze_builtins as _freeze  # noqa: E402,F401
 _freeze()

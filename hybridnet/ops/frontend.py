@@ -84,6 +84,8 @@ def make_function(op, fn_name=None, wrap=None, finish=_finish):
         body.append("    attrs = _norm(_op, given) if given else _EMPTY")
     if op.num_visible_outputs is None:
         body.append(f"    return _finish(_wrap(_bind(_op, {call_inputs}, attrs, name)), out)")
+    elif callable(op.num_visible_outputs):   # the count depends on attrs (BatchNorm's output_mean_var)
+        body.append(f"    return _finish(_wrap(_visible(_bind(_op, {call_inputs}, attrs, name), attrs)), out)")
     else:   # hidden outputs (Dropout's mask) stay on the tape / in the graph, not in the result
         body.append(f"    return _finish(_wrap(_visible(_bind(_op, {call_inputs}, attrs, name))), out)")
     src = f"def {fn_name}({', '.join(params)}):\n" + "\n".join(body) + "\n"
@@ -107,9 +109,17 @@ def _visible_of(op):
     n = op.num_visible_outputs
     if n is None:
         return None
+    if callable(n):   # num_visible_outputs(attrs) -> int
+        return lambda r, attrs: _visible_n(r, n(attrs))
     if n == 1:
         return lambda r: r[0] if isinstance(r, (tuple, list)) else r
     return lambda r: tuple(r[:n]) if isinstance(r, (tuple, list)) else r
+
+
+def _visible_n(r, n):
+    if not isinstance(r, (tuple, list)):
+        return r
+    return r[0] if n == 1 else tuple(r[:n])
 
 
 def _docstring(op):

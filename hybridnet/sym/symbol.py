@@ -50,6 +50,15 @@ class SymNode(Node):
         return self.op is VARIABLE
 
 
+def n_visible(op, attrs, n_outputs):
+    """How many of a node's outputs MXNet shows (``OpDef.num_visible_outputs``: None = all, an int, or
+    a function of the attrs such as BatchNorm's ``output_mean_var``)."""
+    n = getattr(op, "num_visible_outputs", None)
+    if callable(n):
+        n = n(attrs or {})
+    return n or n_outputs
+
+
 def aux_positions(op):
     """Input positions an op mutates (MXNet's auxiliary states, e.g. BatchNorm's running stats).
     Ops declare them with an optional ``aux_inputs`` tuple of input names; none does yet."""
@@ -269,7 +278,7 @@ class Symbol:
     def get_internals(self):
         """A group of every output of every node (``internals['fc1_output']`` for features)."""
         return Symbol([o for n in self._nodes() for o in n.outputs
-                       if o.index < (getattr(n.op, "num_visible_outputs", None) or len(n.outputs))])
+                       if o.index < n_visible(n.op, n.attrs, len(n.outputs))])
 
     def get_children(self):
         """The inputs of this symbol's head node as a group, or ``None`` for a variable."""
@@ -576,7 +585,7 @@ def create(op, hint, inputs, given, name, user_attr):
         values.pop()
     n_out = op.n_outputs(attrs, len(values))
     node = SymNode(op, values, attrs, n_out, name, sattrs)
-    return Symbol(list(node.outputs)[:op.num_visible_outputs])   # MXNet lists visible outputs only
+    return Symbol(list(node.outputs)[:n_visible(op, attrs, n_out)])   # MXNet lists visible outputs only
 
 
 class _D:
