@@ -16,8 +16,9 @@ from ..sym.symbol import VARIABLE, SymNode, Symbol
 __all__ = ["graph_to_symbol", "export_entry"]
 
 
-def graph_to_symbol(graph, params, const_prefix="const"):
-    """Symbol for a traced graph. Returns ``(symbol, {const name: array})``."""
+def graph_to_symbol(graph, params, const_prefix="const", n_outputs=None):
+    """Symbol for a traced graph (its first ``n_outputs`` outputs: a hybridized graph's later outputs are
+    the new values of updated states). Returns ``(symbol, {const name: array})``."""
     values = {}
     param_by_name = {p.name: p for p in params}
     consts = {}
@@ -52,14 +53,15 @@ def graph_to_symbol(graph, params, const_prefix="const"):
         sn = SymNode(n.op, ins, n.attrs, len(n.outputs), name, sattrs)
         for a, b in zip(n.outputs, sn.outputs):
             values[a] = b
-    return Symbol([values[v] for v in graph.outputs]), consts
+    return Symbol([values[v] for v in graph.outputs[:n_outputs]]), consts
 
 
 def export_entry(block, entry, path, epoch):
     from .. import nd
     from ..nd.ndarray import NDArray
     from ..device import cpu
-    symbol, consts = graph_to_symbol(entry.graph, entry.params, const_prefix=block.prefix + "const")
+    symbol, consts = graph_to_symbol(entry.graph, entry.params, const_prefix=block.prefix + "const",
+                                     n_outputs=entry.n_visible)
     d = json.loads(symbol.tojson())
     d.setdefault("attrs", {})
     d["attrs"]["hybridnet_input_names"] = ["str", json.dumps(entry.input_names)]

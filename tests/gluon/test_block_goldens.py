@@ -2,8 +2,8 @@
 print(net), summary, ParameterDict, save_parameters keys, loading MXNet-written .params, outputs and
 gradients eager and hybridized, export files of MXNet loading through SymbolBlock.imports.
 
-Nets with BatchNorm / Conv2D / pooling (batchnorm, prefix_model, conv_summary, conv_print) belong to the
-convolution/normalisation layers and are tested with them."""
+Nets with Conv2D / pooling (conv_summary, conv_print) belong to the convolution layers and are tested
+with them; the BatchNorm nets' running statistics are tested in test_batchnorm.py."""
 import contextlib
 import io
 import json
@@ -136,10 +136,27 @@ def build_concurrent_eager():
     return net
 
 
+def build_prefix_model():
+    net = nn.HybridSequential(prefix="model_")
+    with net.name_scope():
+        net.add(nn.Dense(4, in_units=3))
+        net.add(nn.BatchNorm(in_channels=4))
+        net.add(nn.Dense(2))
+    return net
+
+
+def build_batchnorm():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(2, in_units=3))
+    net.add(nn.BatchNorm(in_channels=2))
+    return net
+
+
 BUILDERS = {
     "d2l_mlp": build_d2l_mlp, "hseq_scope": build_hseq_scope, "custom_params": CustomParams,
     "prefix_empty": build_prefix_empty, "tied": Tied, "nested": Nested, "layers_misc": build_layers_misc,
     "embedding": build_embedding, "concurrent": build_concurrent, "concurrent_eager": build_concurrent_eager,
+    "prefix_model": build_prefix_model, "batchnorm": build_batchnorm,
 }
 NETS = sorted(BUILDERS)
 

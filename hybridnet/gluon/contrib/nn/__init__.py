@@ -1,7 +1,8 @@
 """``gluon.contrib.nn``: 1.x names of containers that moved to ``gluon.nn`` in 2.0."""
 from ...nn.basic_layers import Concatenate, HybridConcatenate, Identity
+from ...nn.norm_layers import SyncBatchNorm
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity"]
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "SyncBatchNorm"]
 
 
 class Concurrent(Concatenate):

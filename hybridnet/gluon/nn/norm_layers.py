@@ -1,0 +1,133 @@
+"""Normalisation layers with MXNet 1.9.1's constructors, Parameter names and ``print(net)`` text:
+``BatchNorm``, ``BatchNormReLU`` (the ``_contrib_BatchNormWithReLU`` op), and ``contrib.nn.SyncBatchNorm``.
+
+Running statistics (gluon-semantics.md 2.6): ``running_mean``/``running_var`` are Parameters with
+``grad_req='null'`` -- MXNet's auxiliary states, saved as ``aux:`` keys by ``export`` -- that the
+``BatchNorm`` op updates in every training-mode forward call (``autograd.record()`` or
+``autograd.train_mode()``), eagerly in place and, in a hybridized block, by the cached graph after each
+run (no re-trace): ``running = momentum * running + (1 - momentum) * batch`` with the biased batch
+variance. MXNet 1.9.1's CPU build makes that update in the backward pass instead (so
+``train_mode()`` without ``backward()`` leaves its statistics alone); hybridnet follows the timing of
+MXNet's cuDNN build and PyTorch. See ``hybridnet/ops/norm.py``.
+"""
+import numpy as np
+
+from ..block import HybridBlock
+
+__all__ = ["BatchNorm", "BatchNormReLU"]   # SyncBatchNorm: gluon.contrib.nn
+
+
+class _BatchNorm(HybridBlock):
+    """MXNet 1.9.1's ``_BatchNorm``: the shared body of BatchNorm and BatchNormReLU."""
+
+    _op = "BatchNorm"
+
+    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True, use_global_stats=False,
+                 fuse_relu=False, beta_initializer="zeros", gamma_initializer="ones",
+                 running_mean_initializer="zeros", running_variance_initializer="ones", in_channels=0, **kwargs):
+        super().__init__(**kwargs)
+        self._kwargs = {"axis": axis, "eps": epsilon, "momentum": momentum, "fix_gamma": not scale,
+                        "use_global_stats": use_global_stats}
+        self.fuse_relu = fuse_relu
+        if in_channels != 0:
+            self.in_channels = in_channels
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
+                                     init=gamma_initializer, allow_deferred_init=True, differentiable=scale)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
+                                    init=beta_initializer, allow_deferred_init=True, differentiable=center)
+        self.running_mean = self.params.get("running_mean", grad_req="null", shape=(in_channels,),
+                                            init=running_mean_initializer, allow_deferred_init=True,
+                                            differentiable=False)
+        self.running_var = self.params.get("running_var", grad_req="null", shape=(in_channels,),
+                                           init=running_variance_initializer, allow_deferred_init=True,
+                                           differentiable=False)
+
+    def cast(self, dtype):
+        """float16 keeps float32 Parameters (the op computes float16 data with float32 statistics)."""
+        if np.dtype(dtype).name == "float16":
+            dtype = "float32"
+        super().cast(dtype)
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        op = F._contrib_BatchNormWithReLU if self.fuse_relu else F.BatchNorm
+        return op(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
+
+    def __repr__(self):
+        s = "{name}({content}"
+        in_channels = self.gamma.shape[0]
+        s += ", in_channels={0}".format(in_channels if in_channels else None)
+        s += ")"
+        return s.format(name=self.__class__.__name__,
+                        content=", ".join(["=".join([k, v.__repr__()]) for k, v in self._kwargs.items()]))
+
+
+class BatchNorm(_BatchNorm):
+    """Batch normalisation (Ioffe & Szegedy, 2015) over every axis but ``axis``: batch statistics in
+    training mode (updating ``running_mean``/``running_var`` in that forward call), the running ones in
+    predict mode or with ``use_global_stats``. ``scale=False`` fixes gamma at 1, ``center=False`` keeps
+    beta at its initial 0 (neither then gets a gradient). ``in_channels=0`` defers the shapes.
+
+    >>> from hybridnet import autograd, gluon, nd
+    >>> bn = gluon.nn.BatchNorm()
+    >>> bn.initialize()
+    >>> with autograd.train_mode():
+    ...     y = bn(nd.array([[1.0, 10.0], [3.0, 30.0]]))
+    >>> bn.running_mean.data().asnumpy().round(3).tolist()
+    [0.2, 2.0]
+    >>> bn
+    BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, use_global_stats=False, in_channels=2)
+    """
+
+    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True, use_global_stats=False,
+                 beta_initializer="zeros", gamma_initializer="ones", running_mean_initializer="zeros",
+                 running_variance_initializer="ones", in_channels=0, **kwargs):
+        super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                         use_global_stats=use_global_stats, fuse_relu=False, beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer, running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer, in_channels=in_channels,
+                         **kwargs)
+
+
+class BatchNormReLU(_BatchNorm):
+    """``relu(BatchNorm(x))`` as one op (``_contrib_BatchNormWithReLU``; MXNet 1.9.1 runs it only with
+    MKL-DNN). Same arguments and Parameters as ``BatchNorm``."""
+
+    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True, use_global_stats=False,
+                 beta_initializer="zeros", gamma_initializer="ones", running_mean_initializer="zeros",
+                 running_variance_initializer="ones", in_channels=0, **kwargs):
+        super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                         use_global_stats=use_global_stats, fuse_relu=True, beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer, running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer, in_channels=in_channels,
+                         **kwargs)
+
+
+class SyncBatchNorm(BatchNorm):
+    """MXNet 1.9.1's ``gluon.contrib.nn.SyncBatchNorm`` (``_contrib_SyncBatchNorm`` op, channel axis 1).
+    MXNet averages the statistics over ``num_devices`` GPUs; hybridnet runs one process, so they are the
+    local batch's (the same results as ``BatchNorm``). ``num_devices=None`` warns as MXNet and uses the
+    number of GPUs (at least 1)."""
+
+    def __init__(self, in_channels=0, num_devices=None, momentum=0.9, epsilon=1e-5, center=True, scale=True,
+                 use_global_stats=False, beta_initializer="zeros", gamma_initializer="ones",
+                 running_mean_initializer="zeros", running_variance_initializer="ones", **kwargs):
+        super().__init__(axis=1, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
+                         use_global_stats=use_global_stats, beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer, running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer, in_channels=in_channels,
+                         **kwargs)
+        num_devices = self._get_num_devices() if num_devices is None else num_devices
+        self._kwargs = {"eps": epsilon, "momentum": momentum, "fix_gamma": not scale,
+                        "use_global_stats": use_global_stats, "ndev": num_devices, "key": self.prefix}
+
+    def _get_num_devices(self):
+        import warnings
+
+        from ... import device
+        warnings.warn("Caution using SyncBatchNorm: if not using all the GPUs, please mannually set num_devices",
+                      UserWarning)
+        n = device.num_gpus()
+        return n if n > 0 else 1
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        return F._contrib_SyncBatchNorm(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
