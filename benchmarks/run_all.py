@@ -31,12 +31,13 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import _common  # noqa: E402
 
-BENCHES = ("stream", "dispatch", "bandwidth", "compile", "threshold", "guard")
+BENCHES = ("stream", "dispatch", "bandwidth", "compile", "threshold", "guard", "mlp")
 MODULE = {"hybridnet": "hybridnet", "numpy": "numpy", "mxnet": "mxnet", "torch": "torch"}
 # Extra rows for the bandwidth benchmark: (script framework, extra environment).
 VARIANTS = {"hybridnet-serial": ("hybridnet", {"HYBRIDNET_PARALLEL_MIN_SIZE": str(2 ** 62)}),
             "hybridnet-parallel": ("hybridnet", {"HYBRIDNET_PARALLEL_MIN_SIZE": "131072"})}
 BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
+MLP_BEGIN, MLP_END = "<!-- run_all_mlp:begin -->", "<!-- run_all_mlp:end -->"
 
 
 def _default(env, path, fallback=None):
@@ -200,6 +201,39 @@ def bench_threshold(R, rounds, layers):
     return out
 
 
+# (framework, mode) rows of the MLP benchmark, in run order
+MLP_CONFIGS = (("hybridnet", "eager"), ("hybridnet", "hybrid"), ("mxnet", "eager"), ("mxnet", "hybrid"),
+               ("torch", "eager"))
+
+
+def bench_mlp(R, fws, rounds, extra=()):
+    """Issue 4's Gluon MLP benchmark: every (framework, mode) once per round, interleaved."""
+    per = {c: [] for c in MLP_CONFIGS if c[0] in fws}
+    for _ in range(rounds):
+        for fw, mode in per:
+            per[(fw, mode)].append(R.run(R.py[fw], "bench_mlp_training.py", "--framework", fw, "--mode", mode,
+                                         "--threads", R.a.threads, *extra))
+    out = {}
+    for (fw, mode), rs in per.items():
+        out[f"{fw}/{mode}"] = {
+            "framework": fw, "mode": mode, "version": rs[0]["version"], "loss_fn": rs[0]["loss_fn"],
+            "samples_per_s": round(_common.median([r["samples_per_s_median"] for r in rs]), 1),
+            "samples_per_s_rounds": [r["samples_per_s_median"] for r in rs],
+            "samples_per_s_best": max(r["samples_per_s_best"] for r in rs),
+            "first_step_s": round(_common.median([r["first_step_s"] for r in rs]), 3),
+            "second_step_ms": round(_common.median([r["second_step_ms"] for r in rs]), 2),
+            "infer_us": round(_common.median([r["infer_us_median"] for r in rs]), 1),
+            "infer_us_best": min(r["infer_us_best"] for r in rs),
+            "infer_first_s": round(_common.median([r["infer_first_s"] for r in rs]), 4),
+            "losses": rs[0]["losses"],
+            "idle_cpus_before": [r["_idle_cpus_before"] for r in rs]}
+    return out
+
+
+def _traj_diff(a, b):
+    return max(abs(x - y) for x, y in zip(a, b)) if a and b else None
+
+
 # ---- the report ------------------------------------------------------------------------------------
 def _table(header, rows):
     w = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
@@ -336,6 +370,9 @@ def report(res, a, machine, cmdline):
             out += ["", "Crossover (smallest size from which the variant beats serial at every larger size): " +
                     "; ".join(f"{op}: parallel ufunc {r['ops'][op]['crossover_parallel'] or 'never'}, "
                               f"prange {r['ops'][op]['crossover_prange'] or 'never'}" for op in ops) + ".", ""]
+    m = res.get("mlp")
+    if m:
+        out += report_mlp(m, a)
     g = res.get("guard")
     if g:
         out += ["### OMP_WAIT_POLICY guard (`bench_omp_guard.py`)", ""]
@@ -350,19 +387,68 @@ def report(res, a, machine, cmdline):
     return "\n".join(out)
 
 
-def write_md(path, text):
-    block = f"{BEGIN}\n{text}\n{END}"
+def report_mlp(m, a):
+    out = ["### Gluon MLP training and batch-1 inference, issue 4 (`bench_mlp_training.py`)", "",
+           f"Command: `python benchmarks/run_all.py --only mlp --rounds {a.rounds}` (one round of one row: "
+           "`<its python> benchmarks/bench_mlp_training.py --framework hybridnet|mxnet|torch --mode eager|hybrid "
+           "--threads 2`).", ""]
+    mxh = m.get("mxnet/hybrid", {})
+    th = m.get("torch/eager", {})
+    rows = []
+    names = {"eager": "eager", "hybrid": "hybridize(static_alloc, static_shape)"}
+    for k, r in m.items():
+        sps = r["samples_per_s"]
+        rows.append([r["framework"], names[r["mode"]] if r["framework"] != "torch" else "eager",
+                     f"{sps:,.0f}", f"{r['samples_per_s_best']:,.0f}", _f(128 / sps * 1e3),
+                     _f(sps / mxh["samples_per_s"]) + "x" if mxh else "—",
+                     _f(sps / th["samples_per_s"]) + "x" if th else "—",
+                     _f(r["first_step_s"], 3), _f(r["infer_us"], 1), _f(r["infer_us_best"], 1),
+                     _f(r["infer_first_s"] * 1e3, 1)])
+    out.append(_table(["framework", "mode", "samples/s (median)", "samples/s (best)", "ms/step",
+                       "vs MXNet hybridized", "vs PyTorch", "first step (s)", "batch-1 µs (median)",
+                       "batch-1 µs (best)", "batch-1 first call (ms)"], rows))
+    hh = m.get("hybridnet/hybrid")
+    if hh and mxh and th:
+        s, im = hh["samples_per_s"], hh["infer_us"]
+        ok1, ok2 = s >= 1.5 * mxh["samples_per_s"], s >= 1.2 * th["samples_per_s"]
+        ok3, ok4 = im <= mxh["infer_us"], im <= th["infer_us"]
+        out += ["", f"Targets (medians): hybridized >= 1.5x MXNet hybridized: {s / mxh['samples_per_s']:.2f}x -> "
+                f"**{'met' if ok1 else 'NOT met'}**; >= 1.2x PyTorch eager: {s / th['samples_per_s']:.2f}x -> "
+                f"**{'met' if ok2 else 'NOT met'}**; batch-1 latency <= MXNet hybridized: {im:.1f} vs "
+                f"{mxh['infer_us']:.1f} µs -> **{'met' if ok3 else 'NOT met'}**; <= PyTorch eager: {im:.1f} vs "
+                f"{th['infer_us']:.1f} µs -> **{'met' if ok4 else 'NOT met'}**."]
+    he = m.get("hybridnet/eager")
+    checks = []
+    if hh and he:
+        checks.append(f"hybridnet hybridized vs eager {_traj_diff(hh['losses'], he['losses']):.2e}")
+    for k in ("mxnet/hybrid", "torch/eager"):
+        if hh and k in m:
+            checks.append(f"hybridnet hybridized vs {k.replace('/', ' ')} {_traj_diff(hh['losses'], m[k]['losses']):.2e}")
+    n = len((hh or he or {}).get("losses", []))
+    out += ["", "MLP 784-512(relu)-512(relu)-10, batch 128, SGD momentum 0.9 lr 0.1, softmax cross-entropy "
+            f"(Gluon: `{(hh or he or {}).get('loss_fn', '?')}`, loss block eager; PyTorch: `nn.CrossEntropyLoss`), "
+            "synthetic data (fixed seed, 8 batches cycled), the same initial weights in every framework. "
+            "samples/s: median over rounds of each round's median of 7 samples x 20 steps (after 5 warm-up "
+            "steps); first step: the first training step of the process (JIT/trace/graph build); batch-1: "
+            "`net(x)` on a (1, 784) input outside autograd (PyTorch under `no_grad`), synchronised per call.",
+            "", f"Correctness: max |loss difference| over the first {n} steps (same weights, same batches): "
+            + "; ".join(checks) + ".", ""]
+    return out
+
+
+def write_md(path, text, begin=BEGIN, end=END):
+    """Replace the text between ``begin`` and ``end`` in ``path`` (append a "Latest run" section if absent)."""
+    block = f"{begin}\n{text}\n{end}"
     if os.path.exists(path):
         s = open(path).read()
-        if BEGIN in s and END in s:
-            s = s[:s.index(BEGIN)] + block + s[s.index(END) + len(END):]
+        if begin in s and end in s:
+            s = s[:s.index(begin)] + block + s[s.index(end) + len(end):]
         else:
             s = s.rstrip() + "\n\n## Latest run\n\n" + block + "\n"
     else:
         s = "# Benchmarks\n\n## Latest run\n\n" + block + "\n"
     with open(path, "w") as f:
         f.write(s)
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -413,6 +499,9 @@ def main():
         print("threshold ...", file=sys.stderr, flush=True)
         layers = [None if x == "default" else x for x in a.threading_layers.split(",") if x]
         res["threshold"] = bench_threshold(R, a.threshold_rounds, layers)
+    if "mlp" in only:
+        print("mlp ...", file=sys.stderr, flush=True)
+        res["mlp"] = bench_mlp(R, fws, a.rounds)
     if "guard" in only and "hybridnet" in fws:
         print("guard ...", file=sys.stderr, flush=True)
         res["guard"] = R.run(R.py["hybridnet"], "bench_omp_guard.py", "--threads", a.threads, check=False)
@@ -421,6 +510,8 @@ def main():
         for fw, r in (res.get(key) or {}).items():
             if fw not in VARIANTS:
                 versions[fw] = r["version"]
+    for r in (res.get("mlp") or {}).values():
+        versions.setdefault(r["framework"], r["version"])
     res["versions"] = versions
     res["skipped"] = R.skipped
     res["runs"] = R.log
@@ -432,7 +523,10 @@ def main():
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)
     if a.write_md:
-        write_md(a.write_md, text)
+        if only == ["mlp"]:     # the issue-4 section has its own markers (a full run writes the run_all block)
+            write_md(a.write_md, text, MLP_BEGIN, MLP_END)
+        else:
+            write_md(a.write_md, text)
     g = res.get("guard")
     return 1 if g is not None and not g.get("ok", False) else 0
 

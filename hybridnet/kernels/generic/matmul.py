@@ -6,8 +6,11 @@ operands without a copy), and the result is written straight into ``out`` when i
 ``np.dot`` inside ``@njit`` would need SciPy's BLAS bindings, so GEMM is called from Python here.
 The bias of FullyConnected is added in place.
 """
+import math
 
-from ...ops.linalg import dot_dims, fc_dims
+import numpy as np
+
+from ...ops.linalg import dot_dims
 from ..backend import xp_of
 from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
 from . import both, device_scope
@@ -35,13 +38,21 @@ def _gemm(xp, a, b, buf, inner):
         if inner == 0:
             buf[...] = 0
         else:
-            if xp.__name__ == "numpy" and BLAS_SINGLE_MAX:
+            if xp is np and BLAS_SINGLE_MAX:
                 blas_threads_for(buf.size * inner)
             xp.matmul(a, b, out=buf)
 
 
 @both("dot")
 def dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_stype=None):
+    if type(a) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        # the CPU 2-D case (every dot of a Dense layer's backward) without the generic shape helpers
+        a2 = a.T if transpose_a else a
+        b2 = b.T if transpose_b else b
+        oshape = (a2.shape[0], b2.shape[1])
+        buf, res = _out2d(np, out, oshape, a.dtype, oshape)
+        _gemm(np, a2, b2, buf, a2.shape[1])
+        return _finish(buf, res, out, oshape)
     xp = xp_of(a)
     with device_scope(a):
         if a.ndim == 1 and b.ndim == 1:
@@ -78,11 +89,20 @@ def batch_dot(a, b, out=None, transpose_a=False, transpose_b=False, forward_styp
 
 @both("FullyConnected")
 def fully_connected(x, w, bias=None, out=None, num_hidden=1, no_bias=False, flatten=True):
-    xp = xp_of(x)
+    if type(x) is np.ndarray:      # no device scope on the CPU (this kernel is on every Dense call)
+        return _fc(np, x, w, bias, out, num_hidden, no_bias, flatten)
     with device_scope(x):
-        rows, in_units, oshape = fc_dims(x.shape, num_hidden, flatten)
-        buf, res = _out2d(xp, out, (rows, num_hidden), x.dtype, oshape)
-        _gemm(xp, x.reshape(rows, in_units), w.T, buf, in_units)
-        if buf.size and bias is not None and not no_bias:
-            buf += bias.reshape(num_hidden)
-        return _finish(buf, res, out, oshape)
+        return _fc(xp_of(x), x, w, bias, out, num_hidden, no_bias, flatten)
+
+
+def _fc(xp, x, w, bias, out, num_hidden, no_bias, flatten):
+    ds = x.shape           # ops.linalg.fc_dims with math.prod (np.prod costs ~2 us a call)
+    if flatten:
+        rows, in_units, oshape = ds[0], math.prod(ds[1:]), (ds[0], num_hidden)
+    else:
+        rows, in_units, oshape = math.prod(ds[:-1]), ds[-1], ds[:-1] + (num_hidden,)
+    buf, res = _out2d(xp, out, (rows, num_hidden), x.dtype, oshape)
+    _gemm(xp, x.reshape(rows, in_units), w.T, buf, in_units)
+    if buf.size and bias is not None and not no_bias:
+        buf += bias.reshape(num_hidden)
+    return _finish(buf, res, out, oshape)
