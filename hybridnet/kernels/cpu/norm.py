@@ -7,7 +7,8 @@ passes:
   in float64 (``k`` = the channel's first element, which keeps the one-pass variance accurate when
   the mean is large against the spread); ``inner == 1`` (2-D ``(N, C)`` data, channels last)
   accumulates row by row into per-channel sums instead, so the loop runs over contiguous channels;
-- normalisation: ``y = x * scale[c] + shift[c]`` (+ relu), vectorised along the contiguous axis.
+- normalisation: ``y = (x - mean[c]) * scale[c] + beta[c]`` (+ relu; ``scale = gamma * invstd``),
+  vectorised along the contiguous axis (subtracting first keeps float32 accurate for large means).
 
 Both run their ``prange`` variant (over channels, or over rows of the normalisation) from
 ``PARALLEL_MIN_SIZE`` elements. float16 data is computed in float32. Measured against the array-API
@@ -90,15 +91,16 @@ def _kernels():
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def norm(x3, scale, shift, y3, relu):
+        def norm(x3, mean, scale, beta, y3, relu):
             O, C, I = x3.shape
             for r in rng(O * C):
                 o = r // C
                 c = r - o * C
+                mu = mean[c]
                 sc = scale[c]
-                sh = shift[c]
+                b = beta[c]
                 for i in range(I):
-                    v = x3[o, c, i] * sc + sh
+                    v = (x3[o, c, i] - mu) * sc + b
                     if relu and v < 0:
                         y3[o, c, i] = 0
                     else:
@@ -110,11 +112,11 @@ def _kernels():
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def norm_last(x2, scale, shift, y2, relu):
+        def norm_last(x2, mean, scale, beta, y2, relu):
             N, C = x2.shape
             for r in rng(N):
                 for c in range(C):
-                    v = x2[r, c] * scale[c] + shift[c]
+                    v = (x2[r, c] - mean[c]) * scale[c] + beta[c]
                     if relu and v < 0:
                         y2[r, c] = 0
                     else:
@@ -157,19 +159,18 @@ def _forward(data, gamma, beta, moving_mean, moving_var, eps, momentum, fix_gamm
         var = np.maximum(ss / n - ms * ms, 0.0).astype(pdt)
     else:
         mean, var = moving_mean.astype(pdt, copy=True), moving_var.astype(pdt, copy=False)
-    stats, scale, shift = finish_stats(np, batch, mean, var, gamma, beta, moving_mean, moving_var, eps, momentum,
-                                       fix_gamma)
+    stats, scale = finish_stats(np, batch, mean, var, gamma, beta, moving_mean, moving_var, eps, momentum, fix_gamma)
     want_out = out[0] if isinstance(out, (tuple, list)) else out
     direct = (want_out is not None and data.dtype == pdt and want_out.flags.c_contiguous)
     y = want_out if direct else np.empty((O, C, I), pdt)
     y3 = y.reshape(O, C, I)
     if size:
-        scale = np.ascontiguousarray(scale)
-        shift = np.ascontiguousarray(shift)
+        mean, scale = np.ascontiguousarray(mean), np.ascontiguousarray(scale)
+        beta = np.ascontiguousarray(beta, dtype=pdt)
         if I == 1:
-            k.norm_last[par](x3.reshape(O, C), scale, shift, y3.reshape(O, C), relu)
+            k.norm_last[par](x3.reshape(O, C), mean, scale, beta, y3.reshape(O, C), relu)
         else:
-            k.norm[par](x3, scale, shift, y3, relu)
+            k.norm[par](x3, mean, scale, beta, y3, relu)
     if not direct:
         y = y.astype(data.dtype, copy=False).reshape(data.shape)
     return _emit((y,) + stats, out)

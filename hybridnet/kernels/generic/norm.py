@@ -22,8 +22,8 @@ def use_batch_stats(use_global_stats, count):
 
 def finish_stats(xp, batch, mean, var, gamma, beta, moving_mean, moving_var, eps, momentum, fix_gamma):
     """From the per-channel ``mean``/``var`` (batch or running, in the parameter dtype): the outputs
-    ``(mean, invstd, new_moving_mean, new_moving_var, flag)`` and the per-channel ``scale``/``shift``
-    with ``y = x * scale + shift``."""
+    ``(mean, invstd, new_moving_mean, new_moving_var, flag)`` and the per-channel ``scale`` with
+    ``y = (x - mean) * scale + beta``."""
     pdt = mean.dtype
     one = pdt.type(1)
     invstd = (one / xp.sqrt(var + pdt.type(eps))).astype(pdt, copy=False)
@@ -34,9 +34,8 @@ def finish_stats(xp, batch, mean, var, gamma, beta, moving_mean, moving_var, eps
     else:
         new_mm, new_mv = moving_mean.copy(), moving_var.copy()
     scale = invstd if fix_gamma else (invstd * gamma).astype(pdt, copy=False)
-    shift = (beta - mean * scale).astype(pdt, copy=False)
     flag = xp.full((1,), 1 if batch else 0, dtype=pdt)
-    return (mean, invstd, new_mm, new_mv, flag), scale, shift
+    return (mean, invstd, new_mm, new_mv, flag), scale
 
 
 def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma, use_global_stats,
@@ -48,15 +47,17 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix
     pdt = bn_param_dtype(data.dtype)
     x3 = data.reshape(O, C, I).astype(pdt, copy=False)
     batch = use_batch_stats(use_global_stats, O * I)
-    if batch:
-        mean = x3.mean(axis=(0, 2))
-        var = ((x3 - mean[None, :, None]) ** 2).mean(axis=(0, 2))
-        mean, var = mean.astype(pdt, copy=False), var.astype(pdt, copy=False)
+    if batch:   # shifted by each channel's first element: accurate when the mean is large against the spread
+        k = x3[:1, :, :1]
+        d = x3 - k
+        md = d.mean(axis=(0, 2))
+        var = ((d - md[None, :, None]) ** 2).mean(axis=(0, 2)).astype(pdt, copy=False)
+        mean = (k[0, :, 0] + md).astype(pdt, copy=False)
     else:
         mean, var = moving_mean.astype(pdt, copy=True), moving_var.astype(pdt, copy=False)
-    stats, scale, shift = finish_stats(xp, batch, mean, var, gamma, beta, moving_mean, moving_var, eps,
-                                       momentum, fix_gamma)
-    y = x3 * scale[None, :, None] + shift[None, :, None]
+    stats, scale = finish_stats(xp, batch, mean, var, gamma, beta, moving_mean, moving_var, eps, momentum,
+                                fix_gamma)
+    y = (x3 - mean[None, :, None]) * scale[None, :, None] + beta.astype(pdt, copy=False)[None, :, None]
     if relu:
         y = xp.maximum(y, pdt.type(0))
     y = y.astype(data.dtype, copy=False).reshape(data.shape)
