@@ -11,7 +11,7 @@ passes:
   vectorised along the contiguous axis (subtracting first keeps float32 accurate for large means).
 
 Both run their ``prange`` variant (over channels, or over rows of the normalisation) from
-``PARALLEL_MIN_SIZE`` elements. float16 data is computed in float32. Measured against the array-API
+``PARALLEL_MIN_SIZE`` elements (channels-last data from 64x that: its serial loop measured faster). float16 data is computed in float32. Measured against the array-API
 body (``kernels/generic/norm.py`` on NumPy) in BENCHMARKS.md "BatchNorm".
 """
 import numpy as np
@@ -143,7 +143,9 @@ def _forward(data, gamma, beta, moving_mean, moving_var, eps, momentum, fix_gamm
     size = O * C * I
     x3 = np.ascontiguousarray(data.reshape(O, C, I), dtype=pdt)
     batch = use_batch_stats(use_global_stats, O * I)
-    par = size >= PARALLEL_MIN_SIZE
+    # channels last (inner == 1): the serial row loop measured 2-4x faster than the parallel one up to
+    # 512 Ki elements on 2 cores (BENCHMARKS.md "BatchNorm"), so it goes parallel only from 64x the threshold
+    par = size >= (PARALLEL_MIN_SIZE if I > 1 else 64 * PARALLEL_MIN_SIZE)
     k = _kernels() if size else None
     if batch:
         s = np.empty(C, np.float64)
