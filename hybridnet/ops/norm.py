@@ -39,11 +39,11 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from . import api as F
 from .check import op_error
-from .opdef import Attr, Bool, Float, Int, Pattern, Str
+from .opdef import Attr, Bool, Choice, Float, Int, Pattern, Str
 from .registry import defop
 from .spec import TensorSpec
 
-__all__ = ["bn_param_dtype", "bn_layout"]
+__all__ = ["bn_param_dtype", "bn_layout", "compute_dtype", "l2_layout", "l2_norm_shape"]
 
 _INPUTS = ("data", "gamma", "beta", "moving_mean", "moving_var")
 _STATES = {3: "moving_mean", 4: "moving_var"}
@@ -234,3 +234,364 @@ _sync_batch_norm = defop(
         ">>> nd._contrib_SyncBatchNorm(x, g, b, mm, mv, eps=0.0, key='bn0').asnumpy().tolist()\n"
         "[[1.0, 10.0], [3.0, 30.0]]")
 _sbn_ref[0] = _sync_batch_norm
+
+
+# ---- LayerNorm, GroupNorm, InstanceNorm, L2Normalization ------------------------------------------------
+#
+# MXNet 1.9.1 (src/operator/nn/layer_norm.cc, nn/group_norm.cc, instance_norm-inl.h,
+# l2_normalization-inl.h):
+#
+# - ``LayerNorm(data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False)``: statistics along ``axis``;
+#   outputs ``output``, ``mean`` and ``std = sqrt(var + eps)`` (both of the data's shape with ``axis`` of
+#   size 1); one visible output, three with ``output_mean_var``. gamma/beta ``(C,)`` in the data's dtype.
+# - ``GroupNorm(data, gamma, beta, num_groups=1, eps=1e-5, output_mean_var=False)``: data ``(N, C, ...)``
+#   (rank >= 3) viewed as ``(N, G, C/G * ...)``; statistics per (sample, group); **gamma/beta have shape
+#   ``(num_groups,)``** (one value per group, as MXNet 1.x; 2.0 made them per channel); outputs
+#   ``output``, ``mean`` and ``std`` of shape ``(N, G)``.
+# - ``InstanceNorm(data, gamma, beta, eps=1e-3)``: data ``(N, C, ...)`` (rank >= 3); statistics per
+#   (sample, channel) over the remaining axes; ``y = gamma * (x - mean) / sqrt(var + eps) + beta``; hidden
+#   outputs ``mean`` and ``var`` (the variance itself) of shape ``(N, C)``; one visible output.
+# - ``L2Normalization(data, eps=1e-10, mode='instance')``: ``y = x / sqrt(sum(x**2) + eps)`` over every
+#   axis but 0 (``instance``; 1-D data: each element over itself, as MXNet), over axis 1 at each position
+#   (``channel``) or over the axes after 1 for each (sample, channel) (``spatial``); rank >= 3 for the
+#   last two; hidden output ``norm`` (``(N,)``, data shape with axis 1 of size 1, ``(N, C)``).
+#
+# All statistics are the biased variance, computed in float64 on the CPU (float32 for float16 data on
+# the GPU). Deliberate differences: float16/float64 InstanceNorm works (MXNet 1.9.1: float32 only);
+# gradients flowing into the visible mean/std outputs are propagated (MXNet documents that none pass);
+# 0-size data gives empty outputs (MXNet treats a 0 dim as unknown and fails); L2Normalization is
+# differentiable to any order (its gradient composes registry ops).
+
+def compute_dtype(dtype):
+    """The dtype the kernels compute in: float32 for float16 data, else the data's."""
+    return bn_param_dtype(dtype)
+
+
+def _float_data(op, args, data):
+    dt = np.dtype(data.dtype)
+    if dt.kind != "f":
+        raise op_error(op, args, DTypeError, f"data is {dt.name}; {op.name} only supports floating point types",
+                       "cast data with .astype('float32') first")
+    return dt
+
+
+def _check_params(op, args, data, want, what):
+    """gamma and beta: shape ``want`` and the data's dtype (MXNet: 'Incompatible attr')."""
+    dt = np.dtype(data.dtype)
+    for name, p in zip(("gamma", "beta"), args[1:3]):
+        if tuple(p.shape) != want:
+            raise op_error(op, args, ShapeError, f"{name} has shape {tuple(p.shape)} but {what}",
+                           f"pass {name} of shape {want}")
+        if np.dtype(p.dtype) != dt:
+            raise op_error(op, args, DTypeError, f"{name} is {np.dtype(p.dtype).name} but data is {dt.name} "
+                           "(MXNet: 'Incompatible attr')", f"cast {name} to {dt.name}")
+
+
+def _ln_axis(op, args, data, axis):
+    nd = len(data.shape)
+    if nd == 0:
+        raise op_error(op, args, ShapeError, "data is a scalar; LayerNorm normalises along an axis of an array",
+                       "pass data with at least one axis")
+    if not -nd <= axis < nd:
+        raise op_error(op, args, ShapeError, f"axis {axis} is out of range for {nd}-d data (MXNet: 'Channel axis "
+                       "out of range')", f"pass an axis in [{-nd}, {nd - 1}]")
+    return axis % nd
+
+
+_ln_ref = [None]
+
+
+def _ln_infer(data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
+    op, args = _ln_ref[0], (data, gamma, beta)
+    dt = _float_data(op, args, data)
+    ax = _ln_axis(op, args, data, axis)
+    C = int(data.shape[ax])
+    _check_params(op, args, data, (C,), f"data has {C} elements along axis {axis} (one gamma/beta per element "
+                  "of the normalised axis)")
+    st = tuple(1 if i == ax else int(d) for i, d in enumerate(data.shape))
+    dev = data.device
+    return TensorSpec(data.shape, dt, dev), TensorSpec(st, dt, dev), TensorSpec(st, dt, dev)
+
+
+def _ln_infer_params(in_shapes, axis=-1, **_):
+    d = in_shapes[0]
+    if d is None or not -len(d) <= axis < len(d):
+        return {}
+    return {"gamma": (d[axis],), "beta": (d[axis],)}
+
+
+def _low(ctx):
+    """float16 data: gradient maths in float32 (returns the compute dtype, or None)."""
+    dt = np.dtype(ctx.in_specs[0].dtype)
+    return np.dtype(np.float32) if dt == np.float16 else None
+
+
+def _cast_all(dt, *xs):
+    return [x if x is None or dt is None else F.Cast(x, dtype=dt) for x in xs]
+
+
+def _norm_grad_core(g, x, mean, inv, gamma_b, red, n, g_mean=None, g_std=None, std_is_var=False):
+    """The gradient of ``y = gamma * (x - mean) * inv + beta`` w.r.t. x (statistics over ``red`` with ``n``
+    elements, broadcast shapes everywhere), plus gradients arriving at the mean and at std (or var)."""
+    xhat = (x - mean) * inv
+    gx = g * gamma_b
+    dx = (gx - F.mean(gx, axis=red, keepdims=True) - xhat * F.mean(gx * xhat, axis=red, keepdims=True)) * inv
+    if g_mean is not None:
+        dx = dx + g_mean * (1.0 / n)
+    if g_std is not None:      # d std/dx = xhat / n; d var/dx = 2 (x - mean) / n
+        dx = dx + g_std * (x - mean) * (2.0 / n) if std_is_var else dx + g_std * xhat * (1.0 / n)
+    return dx, xhat
+
+
+def _ln_grad(ctx, g, g_mean=None, g_std=None):
+    a = ctx.attrs
+    xs = ctx.in_specs[0]
+    nd = len(xs.shape)
+    ax = a["axis"] % nd
+    C = int(xs.shape[ax])
+    red = tuple(i for i in range(nd) if i != ax)
+    low = _low(ctx)
+    x, gamma, mean, std = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
+    if g is None:
+        g = F.zeros_like(ctx.outputs[0])
+    x, gamma, mean, std, g, g_mean, g_std = _cast_all(low, x, gamma, mean, std, g, g_mean, g_std)
+    bs = tuple(C if i == ax else 1 for i in range(nd))
+    dx, xhat = _norm_grad_core(g, x, mean, 1.0 / std, F.Reshape(gamma, shape=bs), (ax,), max(C, 1), g_mean, g_std)
+    dgamma = F.sum(g * xhat, axis=red)
+    dbeta = F.sum(g, axis=red)
+    if low is not None:
+        dx, dgamma, dbeta = _cast_all(xs.dtype, dx, dgamma, dbeta)
+    return dx, dgamma, dbeta
+
+
+def _mean_std_visible(attrs):
+    return 3 if attrs.get("output_mean_var") else 1
+
+
+_layer_norm = defop(
+    "LayerNorm", ("data", "gamma", "beta"), _ln_infer, Pattern.OPAQUE, dtype_check=None,
+    attrs=(Attr("axis", Int(), -1, "the axis to normalise along (negative: from the end)"),
+           Attr("eps", Float(), 1e-5, "added to the variance"),
+           Attr("output_mean_var", Bool(), False, "also return the mean and the standard deviation")),
+    num_outputs=3, num_visible_outputs=_mean_std_visible, output_names=("output", "mean", "std"),
+    grad=_ln_grad, saves=("inputs", "outputs"), infer_params=_ln_infer_params,
+    doc="Layer normalisation (Ba et al., 2016): ``y = (x - mean) / sqrt(var + eps) * gamma + beta`` with the "
+        "mean and biased variance along ``axis``; gamma/beta have shape ``(data.shape[axis],)``. Returns "
+        "``output``, or ``[output, mean, std]`` with ``output_mean_var`` (``std = sqrt(var + eps)``, shapes "
+        "of data with ``axis`` of size 1).\n\n"
+        ">>> x = nd.array([[1.0, 2.0, 3.0], [2.0, 2.0, 8.0]])\n"
+        ">>> y = nd.LayerNorm(x, nd.ones((3,)), nd.zeros((3,)), eps=0.0)\n"
+        ">>> [round(v, 4) for v in y.asnumpy().ravel().tolist()]\n"
+        "[-1.2247, 0.0, 1.2247, -0.7071, -0.7071, 1.4142]")
+_ln_ref[0] = _layer_norm
+
+
+def _rank3(op, args, data, what):
+    if len(data.shape) < 3:
+        raise op_error(op, args, ShapeError, f"data has rank {len(data.shape)}; {op.name} {what} "
+                       f"(MXNet: 'rank >= 3')", "pass data of shape (batch, channels, d1, ...) -- e.g. add a "
+                       "trailing axis with expand_dims(axis=-1)")
+
+
+_gn_ref = [None]
+
+
+def _gn_infer(data, gamma, beta, num_groups=1, eps=1e-5, output_mean_var=False):
+    op, args = _gn_ref[0], (data, gamma, beta)
+    dt = _float_data(op, args, data)
+    _rank3(op, args, data, "normalises (batch, channels, ...) data")
+    G = num_groups
+    C = int(data.shape[1])
+    if G < 1 or C % G:
+        raise op_error(op, args, ShapeError, f"{C} channels cannot be split into num_groups={G} groups (MXNet: "
+                       "'# of channels must be divisible by # of groups')",
+                       "pick num_groups that divides the channel count")
+    _check_params(op, args, data, (G,), f"num_groups={G} (MXNet 1.x GroupNorm has one gamma/beta per group)")
+    dev = data.device
+    st = TensorSpec((int(data.shape[0]), G), dt, dev)
+    return TensorSpec(data.shape, dt, dev), st, st
+
+
+def _gn_infer_params(in_shapes, num_groups=1, **_):
+    return {"gamma": (num_groups,), "beta": (num_groups,)}
+
+
+def _grouped(ctx, k):
+    """(N, k, rest) view shape of the data for k groups/channels."""
+    s = tuple(int(d) for d in ctx.in_specs[0].shape)
+    N = s[0]
+    rest = int(np.prod(s[1:], dtype=np.int64)) // k if k else 0
+    return (N, k, rest), rest
+
+
+def _gn_grad(ctx, g, g_mean=None, g_std=None):
+    G = ctx.attrs["num_groups"]
+    xs = ctx.in_specs[0]
+    s3, n = _grouped(ctx, G)
+    low = _low(ctx)
+    x, gamma, mean, std = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
+    if g is None:
+        g = F.zeros_like(ctx.outputs[0])
+    x, gamma, mean, std, g, g_mean, g_std = _cast_all(low, x, gamma, mean, std, g, g_mean, g_std)
+    st = (s3[0], G, 1)
+    r = lambda v: None if v is None else F.Reshape(v, shape=st)  # noqa: E731
+    g3 = F.Reshape(g, shape=s3)
+    dx, xhat = _norm_grad_core(g3, F.Reshape(x, shape=s3), r(mean), 1.0 / r(std), F.Reshape(gamma, shape=(1, G, 1)),
+                               (2,), max(n, 1), r(g_mean), r(g_std))
+    dx = F.Reshape(dx, shape=xs.shape)
+    dgamma = F.sum(g3 * xhat, axis=(0, 2))
+    dbeta = F.sum(g3, axis=(0, 2))
+    if low is not None:
+        dx, dgamma, dbeta = _cast_all(xs.dtype, dx, dgamma, dbeta)
+    return dx, dgamma, dbeta
+
+
+_group_norm = defop(
+    "GroupNorm", ("data", "gamma", "beta"), _gn_infer, Pattern.OPAQUE, dtype_check=None,
+    attrs=(Attr("num_groups", Int(), 1, "number of channel groups (must divide the channel count)"),
+           Attr("eps", Float(), 1e-5, "added to the variance"),
+           Attr("output_mean_var", Bool(), False, "also return the mean and the standard deviation")),
+    num_outputs=3, num_visible_outputs=_mean_std_visible, output_names=("output", "mean", "std"),
+    grad=_gn_grad, saves=("inputs", "outputs"), infer_params=_gn_infer_params,
+    doc="Group normalisation (Wu & He, 2018) of ``(N, C, ...)`` data: channels split into ``num_groups`` "
+        "groups, statistics per sample and group; ``gamma``/``beta`` have shape ``(num_groups,)`` as in MXNet "
+        "1.x. Returns ``output``, or ``[output, mean, std]`` (shape ``(N, num_groups)``) with "
+        "``output_mean_var``.\n\n"
+        ">>> x = nd.array([[[1.0], [3.0], [10.0], [30.0]]])\n"
+        ">>> y = nd.GroupNorm(x, nd.ones((2,)), nd.zeros((2,)), num_groups=2, eps=0.0)\n"
+        ">>> y.asnumpy().ravel().tolist()\n"
+        "[-1.0, 1.0, -1.0, 1.0]")
+_gn_ref[0] = _group_norm
+
+_in_ref = [None]
+
+
+def _in_infer(data, gamma, beta, eps=1e-3):
+    op, args = _in_ref[0], (data, gamma, beta)
+    dt = _float_data(op, args, data)
+    _rank3(op, args, data, "normalises (batch, channels, d1, ...) data per sample and channel")
+    C = int(data.shape[1])
+    _check_params(op, args, data, (C,), f"data has {C} channels (axis 1)")
+    dev = data.device
+    st = TensorSpec((int(data.shape[0]), C), dt, dev)
+    return TensorSpec(data.shape, dt, dev), st, st
+
+
+def _in_infer_params(in_shapes, **_):
+    d = in_shapes[0]
+    if d is None or len(d) < 2:
+        return {}
+    return {"gamma": (d[1],), "beta": (d[1],)}
+
+
+def _in_grad(ctx, g, g_mean=None, g_var=None):
+    xs = ctx.in_specs[0]
+    C = int(xs.shape[1])
+    s3, n = _grouped(ctx, C)
+    low = _low(ctx)
+    x, gamma, mean, var = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
+    if g is None:
+        g = F.zeros_like(ctx.outputs[0])
+    x, gamma, mean, var, g, g_mean, g_var = _cast_all(low, x, gamma, mean, var, g, g_mean, g_var)
+    st = (s3[0], C, 1)
+    r = lambda v: None if v is None else F.Reshape(v, shape=st)  # noqa: E731
+    g3 = F.Reshape(g, shape=s3)
+    inv = F.rsqrt(r(var) + ctx.attrs["eps"])
+    dx, xhat = _norm_grad_core(g3, F.Reshape(x, shape=s3), r(mean), inv, F.Reshape(gamma, shape=(1, C, 1)), (2,),
+                               max(n, 1), r(g_mean), r(g_var), std_is_var=True)
+    dx = F.Reshape(dx, shape=xs.shape)
+    dgamma = F.sum(g3 * xhat, axis=(0, 2))
+    dbeta = F.sum(g3, axis=(0, 2))
+    if low is not None:
+        dx, dgamma, dbeta = _cast_all(xs.dtype, dx, dgamma, dbeta)
+    return dx, dgamma, dbeta
+
+
+_instance_norm = defop(
+    "InstanceNorm", ("data", "gamma", "beta"), _in_infer, Pattern.OPAQUE, dtype_check=None,
+    attrs=(Attr("eps", Float(), 1e-3, "added to the variance"),),
+    num_outputs=3, num_visible_outputs=1, output_names=("output", "mean", "var"),
+    grad=_in_grad, saves=("inputs", "outputs"), infer_params=_in_infer_params,
+    doc="Instance normalisation (Ulyanov et al., 2016) of ``(N, C, d1, ...)`` data: statistics per sample "
+        "and channel over the remaining axes, ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` with "
+        "gamma/beta of shape ``(C,)``, the same in training and prediction.\n\n"
+        ">>> x = nd.array([[[1.0, 3.0]], [[10.0, 30.0]]])\n"
+        ">>> nd.InstanceNorm(x, nd.ones((1,)), nd.zeros((1,)), eps=0.0).asnumpy().ravel().tolist()\n"
+        "[-1.0, 1.0, -1.0, 1.0]")
+_in_ref[0] = _instance_norm
+
+
+def l2_layout(shape, mode):
+    """``(O, R, I)`` view of the data and the reduced axis of it: ``instance`` -> (N, rest, 1) over 1,
+    ``channel`` -> (N, C, rest) over 1, ``spatial`` -> (N*C, rest, 1) over 1 (always the middle axis)."""
+    s = tuple(int(d) for d in shape)
+    N = s[0]
+    if mode == "instance":
+        return N, int(np.prod(s[1:], dtype=np.int64)), 1
+    if mode == "channel":
+        return N, s[1], int(np.prod(s[2:], dtype=np.int64))
+    return N * s[1], int(np.prod(s[2:], dtype=np.int64)), 1
+
+
+def l2_norm_shape(shape, mode):
+    s = tuple(int(d) for d in shape)
+    if mode == "instance":
+        return (s[0],)
+    if mode == "channel":
+        return (s[0], 1) + s[2:]
+    return s[:2]
+
+
+_l2_ref = [None]
+
+
+def _l2_infer(data, eps=1e-10, mode="instance"):
+    op, args = _l2_ref[0], (data,)
+    dt = _float_data(op, args, data)
+    nd = len(data.shape)
+    if nd == 0:
+        raise op_error(op, args, ShapeError, "data is a scalar", "pass data of shape (batch, ...)")
+    if mode != "instance" and nd < 3:
+        raise op_error(op, args, ShapeError, f"mode={mode!r} needs data of rank >= 3 (batch, channels, d1, ...), "
+                       f"got rank {nd} (MXNet: 'At lease 3 dimensions required in {mode} mode')",
+                       "use mode='instance' or add axes with expand_dims")
+    dev = data.device
+    return TensorSpec(data.shape, dt, dev), TensorSpec(l2_norm_shape(data.shape, mode), dt, dev)
+
+
+def _l2_grad(ctx, g, g_norm=None):
+    mode = ctx.attrs["mode"]
+    xs = ctx.in_specs[0]
+    O, R, I = l2_layout(xs.shape, mode)
+    low = _low(ctx)
+    y, norm = ctx.outputs
+    if g is None:
+        g = F.zeros_like(y)
+    y, norm, g, g_norm = _cast_all(low, y, norm, g, g_norm)
+    s3, st = (O, R, I), (O, 1, I)
+    y3, g3, n3 = F.Reshape(y, shape=s3), F.Reshape(g, shape=s3), F.Reshape(norm, shape=st)
+    # y = x / norm, norm = sqrt(sum x^2 + eps): dx = (g - y * sum(g * y)) / norm (+ g_norm * y)
+    dx = (g3 - y3 * F.sum(g3 * y3, axis=1, keepdims=True)) / n3
+    if g_norm is not None:
+        dx = dx + F.Reshape(g_norm, shape=st) * y3
+    dx = F.Reshape(dx, shape=xs.shape)
+    if low is not None:
+        dx = F.Cast(dx, dtype=xs.dtype)
+    return (dx,)
+
+
+_l2_normalization = defop(
+    "L2Normalization", ("data",), _l2_infer, Pattern.OPAQUE, dtype_check=None,
+    attrs=(Attr("eps", Float(), 1e-10, "added to the sum of squares"),
+           Attr("mode", Choice("instance", "channel", "spatial"), "instance",
+                "instance: over all axes but 0; channel: over axis 1 at each position; spatial: over the axes "
+                "after 1 for each (sample, channel)")),
+    num_outputs=2, num_visible_outputs=1, output_names=("output", "norm"),
+    grad=_l2_grad, saves=("outputs",),
+    doc="``y = x / sqrt(sum(x ** 2) + eps)``, the sum per instance (all axes but 0), per position across "
+        "channels (``mode='channel'``, axis 1) or per sample and channel over the spatial axes "
+        "(``mode='spatial'``).\n\n"
+        ">>> x = nd.array([[3.0, 4.0], [0.0, 2.0]])\n"
+        ">>> [[round(v, 4) for v in row] for row in nd.L2Normalization(x, eps=0.0).asnumpy().tolist()]\n"
+        "[[0.6, 0.8], [0.0, 1.0]]")
+_l2_ref[0] = _l2_normalization

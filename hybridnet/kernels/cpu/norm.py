@@ -1,4 +1,5 @@
-"""CPU kernels of ``ops/norm.py`` (BatchNorm, ``_contrib_BatchNormWithReLU``, ``_contrib_SyncBatchNorm``).
+"""CPU kernels of ``ops/norm.py`` (BatchNorm, ``_contrib_BatchNormWithReLU``, ``_contrib_SyncBatchNorm``;
+LayerNorm, GroupNorm, InstanceNorm, L2Normalization: see "Row normalisations" below).
 
 The data is viewed as ``(outer, C, inner)`` (C-contiguous; other layouts are copied once). Two Numba
 passes:
@@ -16,12 +17,13 @@ body (``kernels/generic/norm.py`` on NumPy) in BENCHMARKS.md "BatchNorm".
 """
 import numpy as np
 
-from ...ops.norm import bn_layout, bn_param_dtype
+from ...ops.norm import bn_layout, bn_param_dtype, compute_dtype, l2_layout, l2_norm_shape
 from ...ops.registry import register_kernel
+from ..generic import norm as _generic
 from ..generic.norm import finish_stats, use_batch_stats
 from .threading import PARALLEL_MIN_SIZE
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "l2_normalization"]
 
 _JIT = {}
 
@@ -205,3 +207,238 @@ def _register(name, relu=False, fixed_axis=None):
 batch_norm = _register("BatchNorm")
 _register("_contrib_BatchNormWithReLU", relu=True)
 _register("_contrib_SyncBatchNorm", fixed_axis=1)
+
+
+# ---- Row normalisations: LayerNorm, GroupNorm, InstanceNorm, L2Normalization ---------------------------
+#
+# The data is viewed as rows (R, L) -- LayerNorm over the last axis, GroupNorm's (N*G, C/G*...),
+# InstanceNorm's (N*C, ...), L2Normalization's instance/spatial modes -- or as (O, C, I) reduced over
+# the middle axis C (LayerNorm over another axis, L2Normalization's channel mode). One kernel call per
+# op: per row (or per outer index) one statistics pass accumulating the shifted sums sum(x - k) and
+# sum((x - k)**2) in float64 (k = the row's first element: accurate for means large against the spread)
+# with reassociating adds (vectorised), then the normalisation pass over the same row (still in cache),
+# in the compute dtype (float32 for float32 data) with the row's mean and 1/std as typed constants.
+# ``prange`` over rows from PARALLEL_MIN_SIZE elements. float16 data is computed in float32. Empty
+# reductions (and 0-size data) go to the array-API body (NaN statistics). Measured against the NumPy
+# composite (kernels/generic/norm.py) in BENCHMARKS.md "LayerNorm".
+
+_RJIT = {}
+
+
+def _row_kernels():
+    k = _RJIT.get("k")
+    if k is not None:
+        return k
+    from types import SimpleNamespace
+
+    from numba import njit, prange
+
+    from .simd import helpers
+    radd = helpers().radd
+
+    def make_rows(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par)
+        def rows(x2, gamma, beta, period, per_col, eps, want_var, y2, m_out, s_out, inv_t):
+            # per_col: gamma/beta indexed by column (LayerNorm); else by row % period (Group/InstanceNorm)
+            R, L = x2.shape
+            for r in rng(R):
+                k = np.float64(x2[r, 0])
+                a = 0.0
+                b = 0.0
+                for i in range(L):
+                    d = np.float64(x2[r, i]) - k
+                    a = radd(a, d)
+                    b = radd(b, d * d)
+                ma = a / L
+                v = b / L - ma * ma
+                if v < 0.0:
+                    v = 0.0
+                sd = np.sqrt(v + eps)
+                m_out[r] = k + ma
+                s_out[r] = v if want_var else sd
+                inv_t[r] = 1.0 / sd
+                mu = m_out[r]
+                inv = inv_t[r]
+                if per_col:
+                    for i in range(L):
+                        y2[r, i] = (x2[r, i] - mu) * inv * gamma[i] + beta[i]
+                else:
+                    p = r % period
+                    sc = gamma[p] * inv
+                    bb = beta[p]
+                    for i in range(L):
+                        y2[r, i] = (x2[r, i] - mu) * sc + bb
+            return 0
+        return rows
+
+    def make_mid(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par)
+        def mid(x3, gamma, beta, eps, y3, m_out, s_out, inv_t):
+            O, C, I = x3.shape
+            for o in rng(O):
+                a = np.zeros(I)
+                b = np.zeros(I)
+                for c in range(C):
+                    for i in range(I):
+                        d = np.float64(x3[o, c, i]) - np.float64(x3[o, 0, i])
+                        a[i] += d
+                        b[i] += d * d
+                for i in range(I):
+                    ma = a[i] / C
+                    v = b[i] / C - ma * ma
+                    if v < 0.0:
+                        v = 0.0
+                    sd = np.sqrt(v + eps)
+                    m_out[o, i] = np.float64(x3[o, 0, i]) + ma
+                    s_out[o, i] = sd
+                    inv_t[o, i] = 1.0 / sd
+                for c in range(C):
+                    g = gamma[c]
+                    bb = beta[c]
+                    for i in range(I):
+                        y3[o, c, i] = (x3[o, c, i] - m_out[o, i]) * inv_t[o, i] * g + bb
+            return 0
+        return mid
+
+    def make_l2_rows(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par)
+        def l2_rows(x2, eps, y2, n_out):
+            R, L = x2.shape
+            for r in rng(R):
+                a = 0.0
+                for i in range(L):
+                    d = np.float64(x2[r, i])
+                    a = radd(a, d * d)
+                n_out[r] = np.sqrt(a + eps)
+                nv = n_out[r]
+                for i in range(L):
+                    y2[r, i] = x2[r, i] / nv
+            return 0
+        return l2_rows
+
+    def make_l2_mid(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par)
+        def l2_mid(x3, eps, y3, n_out):
+            O, C, I = x3.shape
+            for o in rng(O):
+                a = np.zeros(I)
+                for c in range(C):
+                    for i in range(I):
+                        d = np.float64(x3[o, c, i])
+                        a[i] += d * d
+                for i in range(I):
+                    n_out[o, i] = np.sqrt(a[i] + eps)
+                for c in range(C):
+                    for i in range(I):
+                        y3[o, c, i] = x3[o, c, i] / n_out[o, i]
+            return 0
+        return l2_mid
+
+    k = _RJIT["k"] = SimpleNamespace(
+        rows=(make_rows(False), make_rows(True)), mid=(make_mid(False), make_mid(True)),
+        l2_rows=(make_l2_rows(False), make_l2_rows(True)), l2_mid=(make_l2_mid(False), make_l2_mid(True)))
+    return k
+
+
+def _par(size, n_outer):
+    return size >= PARALLEL_MIN_SIZE and n_outer >= 2
+
+
+def _prep(data, shape):
+    """The data as a C-contiguous array of the compute dtype, viewed as ``shape``."""
+    return np.ascontiguousarray(data, dtype=compute_dtype(data.dtype)).reshape(shape)
+
+
+def _y_buffer(data, out, shape):
+    """Where the kernel writes the output: ``out`` itself when it is C-contiguous in the compute dtype."""
+    want = out[0] if isinstance(out, (tuple, list)) else out
+    if want is not None and want.dtype == compute_dtype(data.dtype) and want.flags.c_contiguous:
+        return want.reshape(shape), want
+    return np.empty(shape, compute_dtype(data.dtype)), None
+
+
+def _finish(data, y, direct, stats, out):
+    if direct is None:
+        y = y.astype(data.dtype, copy=False).reshape(data.shape)
+    else:
+        y = direct
+    return _emit((y,) + tuple(s.astype(data.dtype, copy=False) for s in stats), out)
+
+
+def _rows_norm(data, gamma, beta, R, L, period, per_col, eps, want_var, out):
+    cdt = compute_dtype(data.dtype)
+    x2 = _prep(data, (R, L))
+    y2, direct = _y_buffer(data, out, (R, L))
+    m, s, inv = np.empty(R, cdt), np.empty(R, cdt), np.empty(R, cdt)
+    g = np.ascontiguousarray(gamma, dtype=cdt)
+    b = np.ascontiguousarray(beta, dtype=cdt)
+    _row_kernels().rows[_par(R * L, R)](x2, g, b, period, per_col, float(eps), want_var, y2, m, s, inv)
+    return y2, direct, m, s
+
+
+@register_kernel("LayerNorm", "cpu")
+def layer_norm(data, gamma, beta, out=None, axis=-1, eps=1e-5, **_):
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    if data.size == 0 or C == 0:
+        return _generic.layer_norm(data, gamma, beta, axis=axis, eps=eps, out=out)
+    st = tuple(1 if i == ax else d for i, d in enumerate(data.shape))
+    if I == 1:
+        y, direct, m, s = _rows_norm(data, gamma, beta, O, C, 1, True, eps, False, out)
+    else:
+        cdt = compute_dtype(data.dtype)
+        x3 = _prep(data, (O, C, I))
+        y, direct = _y_buffer(data, out, (O, C, I))
+        m, s, inv = np.empty((O, I), cdt), np.empty((O, I), cdt), np.empty((O, I), cdt)
+        _row_kernels().mid[_par(O * C * I, O)](x3, np.ascontiguousarray(gamma, dtype=cdt),
+                                               np.ascontiguousarray(beta, dtype=cdt), float(eps), y, m, s, inv)
+    return _finish(data, y, direct, (m.reshape(st), s.reshape(st)), out)
+
+
+def _grouped_norm(data, gamma, beta, k, eps, want_var, out):
+    N = data.shape[0]
+    rest = data.size // (N * k) if N * k else 0
+    y, direct, m, s = _rows_norm(data, gamma, beta, N * k, rest, k, False, eps, want_var, out)
+    return _finish(data, y, direct, (m.reshape(N, k), s.reshape(N, k)), out)
+
+
+@register_kernel("GroupNorm", "cpu")
+def group_norm(data, gamma, beta, out=None, num_groups=1, eps=1e-5, **_):
+    if data.size == 0:
+        return _generic.group_norm(data, gamma, beta, num_groups=num_groups, eps=eps, out=out)
+    return _grouped_norm(data, gamma, beta, num_groups, eps, False, out)
+
+
+@register_kernel("InstanceNorm", "cpu")
+def instance_norm(data, gamma, beta, out=None, eps=1e-3, **_):
+    if data.size == 0:
+        return _generic.instance_norm(data, gamma, beta, eps=eps, out=out)
+    return _grouped_norm(data, gamma, beta, data.shape[1], eps, True, out)
+
+
+@register_kernel("L2Normalization", "cpu")
+def l2_normalization(data, out=None, eps=1e-10, mode="instance", **_):
+    if data.size == 0:
+        return _generic.l2_normalization(data, eps=eps, mode=mode, out=out)
+    cdt = compute_dtype(data.dtype)
+    O, R, I = l2_layout(data.shape, mode)
+    k = _row_kernels()
+    if I == 1:
+        x2 = _prep(data, (O, R))
+        y, direct = _y_buffer(data, out, (O, R))
+        nrm = np.empty(O, cdt)
+        k.l2_rows[_par(O * R, O)](x2, float(eps), y, nrm)
+    else:
+        x3 = _prep(data, (O, R, I))
+        y, direct = _y_buffer(data, out, (O, R, I))
+        nrm = np.empty((O, I), cdt)
+        k.l2_mid[_par(O * R * I, O)](x3, float(eps), y, nrm)
+    return _finish(data, y, direct, (nrm.reshape(l2_norm_shape(data.shape, mode)),), out)

@@ -3,6 +3,7 @@ reductions for the per-channel statistics, one broadcast multiply-add for the ou
 hand-written numba.cuda kernels by measurement (BENCHMARKS.md "BatchNorm"). Under Numba's CUDA simulator
 the arrays are NumPy's."""
 from ...ops.registry import register_kernel
+from ..generic import norm as _gen
 from ..generic.norm import batch_norm as _batch_norm
 
 __all__ = []
@@ -23,3 +24,20 @@ def _register(name, relu=False, fixed_axis=None):
 _register("BatchNorm")
 _register("_contrib_BatchNormWithReLU", relu=True)
 _register("_contrib_SyncBatchNorm", fixed_axis=1)
+
+
+# LayerNorm / GroupNorm / InstanceNorm / L2Normalization: the array-API bodies on CuPy (CuPy's fused
+# reductions and broadcasts; no GPU was available to measure hand-written numba.cuda kernels against them)
+def _register_row(name, body):
+    @register_kernel(name, "gpu")
+    def kernel(data, *params, out=None, **attrs):
+        from ..generic import device_scope
+        with device_scope(data):
+            return body(data, *params, out=out, **attrs)
+    return kernel
+
+
+_register_row("LayerNorm", _gen.layer_norm)
+_register_row("GroupNorm", _gen.group_norm)
+_register_row("InstanceNorm", _gen.instance_norm)
+_register_row("L2Normalization", _gen.l2_normalization)

@@ -1,5 +1,5 @@
-"""Array-API body of the ``ops/norm.py`` kernels (BatchNorm and its relu / sync variants): NumPy or
-CuPy. The GPU kernels are this body on CuPy (``kernels/cuda/norm.py``: CuPy's reductions and one
+"""Array-API body of the ``ops/norm.py`` kernels (BatchNorm and its relu / sync variants; LayerNorm,
+GroupNorm, InstanceNorm, L2Normalization): NumPy or CuPy. The GPU kernels are this body on CuPy (``kernels/cuda/norm.py``: CuPy's reductions and one
 broadcast multiply-add; measured in BENCHMARKS.md "BatchNorm"); the CPU uses Numba
 (``kernels/cpu/norm.py``) and shares ``finish_stats`` with it. Nothing is registered here.
 
@@ -7,12 +7,13 @@ The train/predict flag is read here, when the kernel runs (``ops.trace_base.TRAI
 """
 import numpy as np
 
-from ...ops.norm import bn_layout, bn_param_dtype
+from ...ops.norm import bn_layout, bn_param_dtype, compute_dtype, l2_layout, l2_norm_shape
 from ...ops.trace_base import TRAINING
 from ..backend import xp_of
 from .nn_basic import emit_outputs
 
-__all__ = ["batch_norm", "use_batch_stats", "finish_stats"]
+__all__ = ["batch_norm", "use_batch_stats", "finish_stats", "layer_norm", "group_norm", "instance_norm",
+           "l2_normalization"]
 
 
 def use_batch_stats(use_global_stats, count):
@@ -62,3 +63,82 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix
         y = xp.maximum(y, pdt.type(0))
     y = y.astype(data.dtype, copy=False).reshape(data.shape)
     return emit_outputs((y,) + stats, out)
+
+
+# ---- LayerNorm / GroupNorm / InstanceNorm / L2Normalization ----------------------------------------------
+# The GPU kernels (kernels/cuda/norm.py) and the NumPy composite the CPU Numba kernels are measured
+# against (benchmarks/bench_layernorm.py). Statistics over the middle axis of an (O, R, I) view, shifted
+# by the first element along it (accurate one-pass-free variance: mean first, then the centred squares).
+
+def _mid_stats(xp, x3):
+    """Mean and biased variance over axis 1 of ``x3`` (compute dtype), keepdims."""
+    mean = x3.mean(axis=1, keepdims=True)
+    d = x3 - mean
+    var = (d * d).mean(axis=1, keepdims=True)
+    return mean, var
+
+
+def _stats_or_nan(xp, x3):
+    if x3.shape[1] == 0:   # statistics of nothing: NaN, as NumPy's mean of an empty axis
+        nan = xp.full((x3.shape[0], 1, x3.shape[2]), xp.nan, x3.dtype)
+        return nan, nan
+    return _mid_stats(xp, x3)
+
+
+def layer_norm(data, gamma, beta, *, axis, eps, out=None, **_):
+    """LayerNorm's forward: ``(output, mean, std)``."""
+    xp = xp_of(data)
+    cdt = compute_dtype(data.dtype)
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    x3 = data.reshape(O, C, I).astype(cdt, copy=False)
+    mean, var = _stats_or_nan(xp, x3)
+    std = xp.sqrt(var + cdt.type(eps))
+    g = gamma.astype(cdt, copy=False).reshape(1, C, 1)
+    b = beta.astype(cdt, copy=False).reshape(1, C, 1)
+    y = ((x3 - mean) / std) * g + b
+    st = tuple(1 if i == ax else d for i, d in enumerate(data.shape))
+    dt = data.dtype
+    return emit_outputs((y.astype(dt, copy=False).reshape(data.shape), mean.astype(dt, copy=False).reshape(st),
+                         std.astype(dt, copy=False).reshape(st)), out)
+
+
+def _per_group(data, gamma, beta, k, eps, xp):
+    """(N, k, rest) statistics with one gamma/beta per group k: ``(y, mean (N, k), var (N, k), std)``."""
+    cdt = compute_dtype(data.dtype)
+    N = data.shape[0]
+    rest = (data.size // (N * k)) if N * k else 0
+    x3 = data.reshape(N * k, rest, 1).astype(cdt, copy=False)
+    mean, var = _stats_or_nan(xp, x3)
+    std = xp.sqrt(var + cdt.type(eps))
+    g = xp.tile(gamma.astype(cdt, copy=False), N).reshape(N * k, 1, 1)
+    b = xp.tile(beta.astype(cdt, copy=False), N).reshape(N * k, 1, 1)
+    y = ((x3 - mean) / std) * g + b
+    dt = data.dtype
+    return (y.astype(dt, copy=False).reshape(data.shape), mean.astype(dt, copy=False).reshape(N, k),
+            var.astype(dt, copy=False).reshape(N, k), std.astype(dt, copy=False).reshape(N, k))
+
+
+def group_norm(data, gamma, beta, *, num_groups, eps, out=None, **_):
+    """GroupNorm's forward: ``(output, mean, std)`` (statistics ``(N, num_groups)``)."""
+    y, mean, _, std = _per_group(data, gamma, beta, num_groups, eps, xp_of(data))
+    return emit_outputs((y, mean, std), out)
+
+
+def instance_norm(data, gamma, beta, *, eps, out=None, **_):
+    """InstanceNorm's forward: ``(output, mean, var)`` (statistics ``(N, C)``)."""
+    y, mean, var, _ = _per_group(data, gamma, beta, data.shape[1], eps, xp_of(data))
+    return emit_outputs((y, mean, var), out)
+
+
+def l2_normalization(data, *, eps, mode, out=None, **_):
+    """L2Normalization's forward: ``(output, norm)``."""
+    xp = xp_of(data)
+    cdt = compute_dtype(data.dtype)
+    O, R, I = l2_layout(data.shape, mode)
+    x3 = data.reshape(O, R, I).astype(cdt, copy=False)
+    norm = xp.sqrt((x3 * x3).sum(axis=1, keepdims=True) + cdt.type(eps))
+    y = x3 / norm
+    dt = data.dtype
+    return emit_outputs((y.astype(dt, copy=False).reshape(data.shape),
+                         norm.astype(dt, copy=False).reshape(l2_norm_shape(data.shape, mode))), out)

@@ -1,4 +1,5 @@
-"""Records for ops/norm.py (BatchNorm, _contrib_BatchNormWithReLU, _contrib_SyncBatchNorm).
+"""Records for ops/norm.py (BatchNorm, _contrib_BatchNormWithReLU, _contrib_SyncBatchNorm; LayerNorm,
+GroupNorm, InstanceNorm, L2Normalization at the end).
 
 The templates call ops outside ``autograd.record()`` (predict mode) and check gradients under it
 (train mode), and a compiled graph reads the mode when it runs, outside any ``train_mode()`` a record's
@@ -120,3 +121,138 @@ _SYNC_BATCHNORM = OpCase(
     errors=[ErrorCase(((2, 3),) + _p(3), {"axis": 1}, AttrError, "unknown attribute 'axis'")])
 
 CASES = [_BATCHNORM, _BATCHNORM_GLOBAL, _BATCHNORM_F16, _BATCHNORM_RELU, _SYNC_BATCHNORM]
+
+
+# ---- LayerNorm / GroupNorm / InstanceNorm / L2Normalization ---------------------------------------------
+
+def _affine_norm(x, gamma_b, beta_b, red, eps):
+    z = x.astype(np.float64)
+    mean = z.mean(axis=red, keepdims=True)
+    var = z.var(axis=red, keepdims=True)
+    y = (z - mean) / np.sqrt(var + eps) * gamma_b + beta_b
+    return y, mean, var
+
+
+def ln_reference(x, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
+    """NumPy LayerNorm in float64: output (+ mean, std with the axis kept as size 1)."""
+    ax = axis % x.ndim
+    bs = tuple(-1 if i == ax else 1 for i in range(x.ndim))
+    y, mean, var = _affine_norm(x, gamma.astype(np.float64).reshape(bs), beta.astype(np.float64).reshape(bs),
+                                (ax,), eps)
+    if not output_mean_var:
+        return y.astype(x.dtype)
+    return y.astype(x.dtype), mean.astype(x.dtype), np.sqrt(var + eps).astype(x.dtype)
+
+
+def gn_reference(x, gamma, beta, num_groups=1, eps=1e-5, output_mean_var=False):
+    """NumPy GroupNorm (MXNet 1.x: one gamma/beta per group): output (+ mean, std of shape (N, G))."""
+    N, G = x.shape[0], num_groups
+    x3 = x.reshape(N, G, -1) if x.size else x.reshape(N, G, 0)
+    y, mean, var = _affine_norm(x3, gamma.astype(np.float64).reshape(1, G, 1),
+                                beta.astype(np.float64).reshape(1, G, 1), (2,), eps)
+    y = y.reshape(x.shape).astype(x.dtype)
+    if not output_mean_var:
+        return y
+    return y, mean.reshape(N, G).astype(x.dtype), np.sqrt(var + eps).reshape(N, G).astype(x.dtype)
+
+
+def in_reference(x, gamma, beta, eps=1e-3):
+    """NumPy InstanceNorm: statistics per (sample, channel) over the axes after 1."""
+    N, C = x.shape[:2]
+    x3 = x.reshape(N, C, -1) if x.size else x.reshape(N, C, 0)
+    y, _, _ = _affine_norm(x3, gamma.astype(np.float64).reshape(1, C, 1), beta.astype(np.float64).reshape(1, C, 1),
+                           (2,), eps)
+    return y.reshape(x.shape).astype(x.dtype)
+
+
+def l2_reference(x, eps=1e-10, mode="instance"):
+    """NumPy L2Normalization: x / sqrt(sum(x**2) + eps) per instance / across channels / per channel."""
+    z = x.astype(np.float64)
+    red = {"instance": tuple(range(1, x.ndim)), "channel": (1,), "spatial": tuple(range(2, x.ndim))}[mode]
+    return (z / np.sqrt((z * z).sum(axis=red, keepdims=True) + eps)).astype(x.dtype)
+
+
+def _gb(c):
+    return ((c,), (c,))
+
+
+_LAYERNORM = OpCase(
+    "LayerNorm", ln_reference,
+    [Sample(((2, 3, 4),) + _gb(4), {}),
+     Sample(((2, 3, 4),) + _gb(3), {"axis": 1, "eps": 1e-3, "output_mean_var": True}, note="middle axis"),
+     Sample(((3, 5),) + _gb(3), {"axis": 0, "output_mean_var": True}, note="first axis"),
+     Sample(((4, 6),) + _gb(6), {"axis": -1, "output_mean_var": True}),
+     Sample(((5,),) + _gb(5), {}, note="1-D"),
+     Sample(((2, 3, 1),) + _gb(1), {"eps": 0.1}, note="one element per row: output beta"),
+     Sample(((0, 4),) + _gb(4), {"output_mean_var": True}, note="0-size")],
+    grad2=True,
+    errors=[ErrorCase(((2, 3),) + _gb(3), {"axis": 2}, ShapeError, "axis 2 is out of range"),
+            ErrorCase(((2, 3),) + _gb(2), {}, ShapeError, r"gamma has shape \(2,\) but data has 3 elements"),
+            ErrorCase(((2, 3), (3,), (2,)), {}, ShapeError, r"beta has shape \(2,\)"),
+            ErrorCase(((),) + _gb(1), {}, ShapeError, "data is a scalar"),
+            ErrorCase(((2, 3),) + _gb(3), {}, DTypeError, "only supports floating point",
+                      dtypes=("int32", "float32", "float32")),
+            ErrorCase(((2, 3),) + _gb(3), {}, DTypeError, "gamma is float64 but data is float32",
+                      dtypes=("float32", "float64", "float32")),
+            ErrorCase(((2, 3),) + _gb(3), {"axes": 1}, AttrError, "Did you mean 'axis'")])
+
+_LAYERNORM_F16 = OpCase(
+    "LayerNorm", ln_reference,
+    [Sample(((4, 8),) + _gb(8), {"output_mean_var": True}), Sample(((2, 3, 4),) + _gb(3), {"axis": 1})],
+    dtypes=("float16",), grad=False, name="LayerNorm_float16")
+
+_GROUPNORM = OpCase(
+    "GroupNorm", gn_reference,
+    [Sample(((2, 4, 3),) + _gb(2), {"num_groups": 2, "output_mean_var": True}),
+     Sample(((2, 6, 2, 2),) + _gb(3), {"num_groups": 3, "eps": 1e-3}),
+     Sample(((3, 2, 5),) + _gb(1), {}, note="one group"),
+     Sample(((1, 3, 1),) + _gb(3), {"num_groups": 3, "eps": 0.1}, note="one element per group"),
+     Sample(((0, 4, 2),) + _gb(2), {"num_groups": 2, "output_mean_var": True}, note="0-size")],
+    grad2=True,
+    errors=[ErrorCase(((2, 4),) + _gb(1), {}, ShapeError, "data has rank 2"),
+            ErrorCase(((2, 4, 3),) + _gb(3), {"num_groups": 3}, ShapeError, "cannot be split into num_groups=3"),
+            ErrorCase(((2, 4, 3),) + _gb(4), {"num_groups": 2}, ShapeError,
+                      r"gamma has shape \(4,\) but num_groups=2 .*one gamma/beta per group"),
+            ErrorCase(((2, 4, 3),) + _gb(1), {}, DTypeError, "only supports floating point",
+                      dtypes=("int32", "int32", "int32"))])
+
+_INSTANCENORM = OpCase(
+    "InstanceNorm", in_reference,
+    [Sample(((2, 3, 4),) + _gb(3), {}),
+     Sample(((2, 2, 2, 3),) + _gb(2), {"eps": 1e-5}),
+     Sample(((3, 1, 5),) + _gb(1), {"eps": 0.01}),
+     Sample(((0, 3, 2),) + _gb(3), {}, note="0-size")],
+    grad2=True,
+    errors=[ErrorCase(((2, 3),) + _gb(3), {}, ShapeError, "data has rank 2"),
+            ErrorCase(((2, 3, 4),) + _gb(4), {}, ShapeError, r"gamma has shape \(4,\) but data has 3 channels"),
+            ErrorCase(((2, 3, 4),) + _gb(3), {"axis": 1}, AttrError, "unknown attribute 'axis'")])
+
+_INSTANCENORM_F16 = OpCase(
+    "InstanceNorm", in_reference, [Sample(((2, 3, 8),) + _gb(3), {})], dtypes=("float16",), grad=False,
+    name="InstanceNorm_float16")
+
+_L2NORM = OpCase(
+    "L2Normalization", l2_reference,
+    [Sample(((2, 3, 4),), {}),
+     Sample(((2, 3, 4),), {"mode": "channel"}),
+     Sample(((2, 3, 4),), {"mode": "spatial", "eps": 1e-5}),
+     Sample(((2, 3, 2, 2),), {"mode": "channel"}, note="channel mode over several spatial axes"),
+     Sample(((3, 4),), {"mode": "instance"}),
+     Sample(((5,),), {}, note="1-D: each element over itself (MXNet's instance rows)"),
+     Sample(((0, 3, 2),), {"mode": "channel"}, note="0-size")],
+    domain=(0.25, 2.0), grad2=True,
+    errors=[ErrorCase(((2, 3),), {"mode": "channel"}, ShapeError, "needs data of rank >= 3"),
+            ErrorCase(((2, 3, 2),), {"mode": "spatil"}, AttrError, "mode='spatil' is not a valid"),
+            ErrorCase(((),), {}, ShapeError, "data is a scalar")])
+
+_L2NORM_SIGNED = OpCase(
+    "L2Normalization", l2_reference,
+    [Sample(((3, 2, 4),), {"mode": "spatial"}), Sample(((2, 5),), {})],
+    grad2=True, name="L2Normalization_signed")
+
+_L2NORM_F16 = OpCase(
+    "L2Normalization", l2_reference, [Sample(((2, 3, 4),), {"mode": "channel"})], dtypes=("float16",),
+    domain=(0.25, 2.0), grad=False, name="L2Normalization_float16")
+
+CASES += [_LAYERNORM, _LAYERNORM_F16, _GROUPNORM, _INSTANCENORM, _INSTANCENORM_F16, _L2NORM, _L2NORM_SIGNED,
+          _L2NORM_F16]
