@@ -11,6 +11,9 @@ from . import unary, binary, reduce, softmax, shape, indexing, linalg, sorting, 
 from . import loss  # noqa: F401,E402  (loss ops: softmax_cross_entropy, CTCLoss)
 from . import nn_basic  # noqa: F401,E402  (Activation, LeakyReLU, Dropout, Embedding, ...)
 from . import norm  # noqa: F401,E402  (BatchNorm and its relu / sync variants)
+from . import rnn  # noqa: F401,E402  (RNN, SequenceMask/Last/Reverse)
+from . import conv  # noqa: F401,E402  (Convolution, Deconvolution and the weight-gradient op)
+from . import pool  # noqa: F401,E402  (Pooling, UpSampling, BilinearResize2D, AdaptiveAvgPooling2D)
 from . import methods  # noqa: F401,E402
 from .registry import builtin_ops, freeze_builtins as _freeze  # noqa: E402,F401
 _freeze()
