@@ -1,5 +1,7 @@
 """Normalisation layers with MXNet 1.9.1's constructors, Parameter names and ``print(net)`` text:
-``BatchNorm``, ``BatchNormReLU`` (the ``_contrib_BatchNormWithReLU`` op), and ``contrib.nn.SyncBatchNorm``.
+``BatchNorm``, ``BatchNormReLU`` (the ``_contrib_BatchNormWithReLU`` op), ``contrib.nn.SyncBatchNorm``,
+``LayerNorm``, ``InstanceNorm`` and ``GroupNorm`` (the last three: same maths in training and prediction;
+``center``/``scale`` only set ``grad_req`` -- beta and gamma are always applied, as in MXNet).
 
 Running statistics (gluon-semantics.md 2.6): ``running_mean``/``running_var`` are Parameters with
 ``grad_req='null'`` -- MXNet's auxiliary states, saved as ``aux:`` keys by ``export`` -- that the
@@ -14,7 +16,7 @@ import numpy as np
 
 from ..block import HybridBlock
 
-__all__ = ["BatchNorm", "BatchNormReLU"]   # SyncBatchNorm: gluon.contrib.nn
+__all__ = ["BatchNorm", "BatchNormReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]   # SyncBatchNorm: contrib.nn
 
 
 class _BatchNorm(HybridBlock):
@@ -131,3 +133,113 @@ class SyncBatchNorm(BatchNorm):
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
         return F._contrib_SyncBatchNorm(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
+
+
+def _kwargs_repr(block, extra=""):
+    return "{name}({content}{extra})".format(
+        name=block.__class__.__name__, extra=extra,
+        content=", ".join(["=".join([k, v.__repr__()]) for k, v in block._kwargs.items()]))
+
+
+class LayerNorm(HybridBlock):
+    """Layer normalisation (Ba et al., 2016) along ``axis``:
+    ``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with gamma/beta of shape ``(in_channels,)``
+    (deferred until the first call when ``in_channels=0``). ``scale=False``/``center=False`` keep gamma/beta
+    at their initial values (``grad_req='null'``).
+
+    >>> from hybridnet import gluon, nd
+    >>> ln = gluon.nn.LayerNorm()
+    >>> ln.initialize()
+    >>> [round(v, 4) for v in ln(nd.array([[1.0, 2.0, 3.0]])).asnumpy().ravel().tolist()]
+    [-1.2247, 0.0, 1.2247]
+    >>> ln
+    LayerNorm(eps=1e-05, axis=-1, center=True, scale=True, in_channels=3)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", in_channels=0, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
+        self._axis = axis
+        self._epsilon = epsilon
+        self._center = center
+        self._scale = scale
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
+                                     init=gamma_initializer, allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
+                                    init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F, data, gamma, beta):
+        return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
+
+    def __repr__(self):
+        return _kwargs_repr(self, ", in_channels={0}".format(self.gamma.shape[0]))
+
+
+class InstanceNorm(HybridBlock):
+    """Instance normalisation (Ulyanov et al., 2016): statistics per sample and channel (``axis``) over the
+    other axes; gamma/beta of shape ``(in_channels,)``. ``scale=False`` (the default) keeps gamma at 1.
+    Data of rank >= 3; ``axis != 1`` swaps that axis to 1 around the ``InstanceNorm`` op (as MXNet).
+
+    >>> from hybridnet import gluon, nd
+    >>> layer = gluon.nn.InstanceNorm()
+    >>> layer.initialize()
+    >>> [round(v, 4) for v in layer(nd.array([[[1.1, 2.2]], [[3.3, 4.4]]])).asnumpy().ravel().tolist()]
+    [-1.0, 1.0, -1.0, 1.0]
+    """
+
+    def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer="zeros",
+                 gamma_initializer="ones", in_channels=0, **kwargs):
+        super().__init__(**kwargs)
+        self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
+        self._axis = axis
+        self._epsilon = epsilon
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
+                                     init=gamma_initializer, allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
+                                    init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F, x, gamma, beta):
+        if self._axis == 1:
+            return F.InstanceNorm(x, gamma, beta, name="fwd", eps=self._epsilon)
+        # named as MXNet's fluent x.swapaxes(...) names its nodes (the export's node names)
+        x = F.swapaxes(x, dim1=1, dim2=self._axis, name="swapaxes0")
+        y = F.InstanceNorm(x, gamma, beta, name="fwd", eps=self._epsilon)
+        return F.swapaxes(y, dim1=1, dim2=self._axis, name="swapaxes1")
+
+    def __repr__(self):
+        return _kwargs_repr(self, ", in_channels={0}".format(self.gamma.shape[0]))
+
+
+class GroupNorm(HybridBlock):
+    """Group normalisation (Wu & He, 2018) of ``(N, C, ...)`` data: the channels split into ``num_groups``
+    groups, statistics per sample and group. As in MXNet 1.x, gamma and beta have shape ``(num_groups,)``
+    (one scale/offset per group; MXNet 2.0 made them per channel).
+
+    >>> from hybridnet import gluon, nd
+    >>> gn = gluon.nn.GroupNorm(num_groups=2)
+    >>> gn.initialize()
+    >>> gn(nd.array([[[1.0], [3.0], [10.0], [30.0]]])).asnumpy().round(3).ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
+    >>> gn
+    GroupNorm(eps=1e-05, num_groups=2, center=True, scale=True)
+    """
+
+    def __init__(self, num_groups=1, epsilon=1e-5, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {"eps": epsilon, "num_groups": num_groups, "center": center, "scale": scale}
+        self._num_groups = num_groups
+        self._epsilon = epsilon
+        self._center = center
+        self._scale = scale
+        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(num_groups,),
+                                     init=gamma_initializer, allow_deferred_init=True)
+        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(num_groups,),
+                                    init=beta_initializer, allow_deferred_init=True)
+
+    def hybrid_forward(self, F, data, gamma, beta):
+        return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups, eps=self._epsilon)
+
+    def __repr__(self):
+        return _kwargs_repr(self)
