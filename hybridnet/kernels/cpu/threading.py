@@ -21,6 +21,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_PARALLEL_MIN_SIZE", 65536))
 UFUNC_PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_UFUNC_PARALLEL_MIN_SIZE", 2 ** 62))
+# Fused elementwise groups made only of cheap ops (arithmetic, comparisons, relu, clip: no libm call)
+# are memory-bound like ``add``, whose prange loop wins only from ~1 Mi elements (table (d)); below that
+# the parallel region's wake-up costs more than it saves: the relu-backward group of a 128x512 Dense
+# layer ran 41 us parallel vs 19 us serial right after a GEMM (BENCHMARKS.md "Gluon MLP training").
+CHEAP_PARALLEL_MIN_SIZE = int(os.environ.get("HYBRIDNET_CHEAP_PARALLEL_MIN_SIZE", 2 ** 20))
 
 # ---- BLAS threads for small GEMMs ----------------------------------------------------------------
 # NumPy's OpenBLAS wakes its worker threads for every GEMM. On the 2-core machine a small product

@@ -3,7 +3,8 @@
 CPU: one output -> ``numba.vectorize`` (the raw NumPy ufunc inside the DUFunc, as
 ``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout;
 broadcasting and strided inputs are NumPy's ufunc machinery. From ``PARALLEL_MIN_SIZE`` elements with
-C-contiguous same-shape operands: a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
+C-contiguous same-shape operands (``CHEAP_PARALLEL_MIN_SIZE`` for groups of only ``CHEAP_OPS``: no libm
+call, memory-bound): a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
 ``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``) and imported from there, so Numba's disk cache
 (``cache=True``) works: a later process loads the machine code instead of compiling (~10x faster
 first call). The hash covers the source, the formulas' bytecode and constants (and of the helpers
@@ -26,7 +27,7 @@ import types
 
 import numpy as np
 
-from ..cpu.threading import PARALLEL_MIN_SIZE
+from ..cpu.threading import CHEAP_PARALLEL_MIN_SIZE, PARALLEL_MIN_SIZE
 from ..formula import prepare
 from .codegen import compute_dtype, module_source, op_ident, scalar_source
 
@@ -159,6 +160,21 @@ def build_cpu(group, dtype, parallel):
     return f
 
 
+# Ops with no libm call in their formula: a group of only these is memory-bound, and goes parallel from
+# CHEAP_PARALLEL_MIN_SIZE elements instead of PARALLEL_MIN_SIZE (kernels/cpu/threading.py).
+CHEAP_OPS = frozenset("""
+    BlockGrad _copy _div_scalar _equal _equal_scalar _greater _greater_equal _greater_equal_scalar
+    _greater_scalar _lesser _lesser_equal _lesser_equal_scalar _lesser_scalar _logical_and
+    _logical_and_scalar _logical_or _logical_or_scalar _logical_xor _logical_xor_scalar _maximum
+    _maximum_scalar _minimum _minimum_scalar _minus_scalar _mul_scalar _not_equal _not_equal_scalar
+    _plus_scalar _rdiv_scalar _rminus_scalar abs broadcast_add broadcast_div broadcast_equal
+    broadcast_greater broadcast_greater_equal broadcast_lesser broadcast_lesser_equal broadcast_logical_and
+    broadcast_logical_or broadcast_logical_xor broadcast_maximum broadcast_minimum broadcast_mul
+    broadcast_not_equal broadcast_sub ceil clip degrees elemwise_add elemwise_div elemwise_mul elemwise_sub
+    fix floor hard_sigmoid negative ones_like radians reciprocal relu rint round sign square trunc
+    zeros_like""".split())
+
+
 class CpuFusedKernel:
     """``k(*arrays, out=None)`` for a fused group on the CPU; ``out`` is a tuple for several outputs."""
 
@@ -167,6 +183,11 @@ class CpuFusedKernel:
         self.n_out = len(group.outputs)
         self._ufuncs = {}
         self.__name__ = "cpu_fused"
+        self.cheap = all(op.name in CHEAP_OPS for op, _, _ in group.steps)
+
+    def parallel_min_size(self):
+        """Elements from which the ``prange`` loop runs (read at call time: tests patch the constants)."""
+        return max(PARALLEL_MIN_SIZE, CHEAP_PARALLEL_MIN_SIZE) if self.cheap else PARALLEL_MIN_SIZE
 
     def ufunc(self, dtype, parallel):
         key = (np.dtype(dtype), parallel)
@@ -179,7 +200,7 @@ class CpuFusedKernel:
         dt = xs[0].dtype
         multi = self.n_out > 1
         x0 = xs[0]
-        if x0.size >= PARALLEL_MIN_SIZE and x0.flags.c_contiguous and \
+        if x0.size >= self.parallel_min_size() and x0.flags.c_contiguous and \
                 all(x.shape == x0.shape and x.flags.c_contiguous for x in xs):
             return self._parallel(xs, dt, out, multi)
         uf = self.ufunc(dt, False)
