@@ -9,6 +9,7 @@ from . import utils  # noqa: F401
 from .utils import DownloadError  # noqa: F401
 from .trainer import Trainer  # noqa: F401
 from . import loss  # noqa: F401
+from . import data  # noqa: F401
 from .. import metric  # noqa: F401  (2.0's gluon.metric = 1.x's mx.metric)
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock", "Parameter", "Constant", "ParameterDict",
