@@ -197,7 +197,8 @@ NOT_MXNET = {
 }
 # hybridnet ops under an MXNet name whose MXNet op is a graph-internal backward node with no declared
 # inputs/attrs; never exported in a forward graph.
-BACKWARD_SIGNATURE = {"_backward_take", "_backward_pick", "_backward_sample_multinomial", "_backward_ctc_loss"}
+BACKWARD_SIGNATURE = {"_backward_take", "_backward_pick", "_backward_sample_multinomial", "_backward_ctc_loss",
+                      "_backward_RNN"}
 # MXNet attributes hybridnet does not define: (op, attr) -> why.
 MISSING_ATTRS = {
     **{(s, "is_int"): "MXNet 1.9.1's legacy Python front end never writes it (the numpy front end's "
@@ -213,7 +214,7 @@ MISSING_ATTRS = {
 # (op, attr) whose required-ness or default differs on purpose -> why.
 DEFAULT_DIFFS = {
     **{(c, "num_args"): "MXNet's Python front end fills it from the call; so does hybridnet's (None)"
-       for c in ("Concat", "stack")},
+       for c in ("Concat", "stack", "_rnn_param_concat", "UpSampling")},
     **{(r, "shape"): "MXNet's None is 'not given' (shape unknown); hybridnet's () is the same 'not given'"
        for r in ("_random_uniform", "_random_normal", "_random_exponential", "_random_gamma",
                  "_random_poisson", "_random_randint")},
