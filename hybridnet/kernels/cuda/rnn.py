@@ -14,22 +14,27 @@ from . import launch as L
 __all__ = []
 
 _K = {}
+cuda = sig = tnh = None
+
+
+def _sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def _tnh(x):
+    return math.tanh(x)
 
 
 def _build():
     k = _K.get("k")
     if k is not None:
         return k
+    global cuda, sig, tnh                  # module globals: the simulator swaps the kernels' global `cuda`
     cuda = L.cuda()
     dev = cuda.jit(device=True)
 
-    @dev
-    def sig(x):
-        return 1 / (1 + math.exp(-x))
-
-    @dev
-    def tnh(x):
-        return math.tanh(x)
+    sig = dev(_sig)
+    tnh = dev(_tnh)
 
     @cuda.jit
     def lstm_fwd(gt, hg, c_prev, h_prev, lens, t, c_out, h_out, y_out, hp_out, proj, clip, lo, hi, clip_nan):
