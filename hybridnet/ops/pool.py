@@ -444,7 +444,7 @@ _bilinear = defop(
                 "True: corners map to corners (ratio (in-1)/(out-1)); False: pixel centres (in/out)")),
     grad=_bil_grad, nondiff=(1,), dtype_check=None,
     doc="Bilinear resize of (N, C, H, W) data (MXNet's ``contrib.BilinearResize2D``).\n\n"
-        ">>> nd.contrib.BilinearResize2D(nd.array([[[[0, 2]]]]), height=1, width=3).asnumpy().tolist()\n"
+        ">>> nd._contrib_BilinearResize2D(nd.array([[[[0, 2]]]]), height=1, width=3).asnumpy().tolist()\n"
         "[[[[0.0, 1.0, 2.0]]]]")
 _bil_ref[0] = _bilinear
 
@@ -485,7 +485,7 @@ _adaptive = defop(
     dtype_check=None,
     doc="Adaptive average pooling of (N, C, H, W) data to ``output_size``: output cell o averages input rows "
         "[floor(o*H/OH), ceil((o+1)*H/OH)) (and the same for columns).\n\n"
-        ">>> nd.contrib.AdaptiveAvgPooling2D(nd.arange(6).reshape((1, 1, 2, 3)), output_size=(1, 2)).asnumpy().tolist()\n"
+        ">>> nd._contrib_AdaptiveAvgPooling2D(nd.arange(6).reshape((1, 1, 2, 3)), output_size=(1, 2)).asnumpy().tolist()\n"
         "[[[[2.0, 3.0]]]]")
 _ada_ref[0] = _adaptive
 
