@@ -4,6 +4,7 @@ from .parameter import Constant, DeferredInferenceError, DeferredInitializationE
 from .block import Block, HybridBlock  # noqa: F401
 from .symbol_block import SymbolBlock  # noqa: F401
 from . import nn  # noqa: F401
+from . import rnn  # noqa: F401
 from . import contrib  # noqa: F401
 from . import utils  # noqa: F401
 from .utils import DownloadError  # noqa: F401
