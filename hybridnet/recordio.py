@@ -224,7 +224,8 @@ class MXIndexedRecordIO(MXRecordIO):
         if not self.is_open:
             return
         super().close()
-        self.fidx.close()
+        if self.fidx is not None:
+            self.fidx.close()
 
     def __getstate__(self):
         d = super().__getstate__()
@@ -332,7 +333,7 @@ def decode_image(buf, iscolor=-1):
 def pack_img(header, img, quality=95, img_fmt=".jpg"):
     """Encode ``img`` (HxW or HxWx3 uint8, RGB) with Pillow and :func:`pack` it.
 
-    ``quality``: JPEG quality 1-100, or PNG compression level 0-9."""
+    ``quality``: JPEG quality 1-100, or PNG compression level 0-9 (larger values mean 9)."""
     import io
     Image = _pil()
     img = np.asarray(img)
@@ -346,7 +347,7 @@ def pack_img(header, img, quality=95, img_fmt=".jpg"):
     if fmt in ("JPG", "JPEG"):
         pil.save(buf, format="JPEG", quality=quality)
     elif fmt == "PNG":
-        pil.save(buf, format="PNG", compress_level=quality)
+        pil.save(buf, format="PNG", compress_level=min(max(int(quality), 0), 9))   # clamped
     else:
         pil.save(buf, format=fmt)
     return pack(header, buf.getvalue())
