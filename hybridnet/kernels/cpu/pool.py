@@ -162,7 +162,7 @@ def pooling(data, geo, pool_type="max", p_value=None):
     if y.size == 0:
         pass
     elif x.size == 0:
-        y.fill(np.finfo(cdt).min if pool_type == "max" else 0)
+        y.fill(np.finfo(data.dtype).min if pool_type == "max" else 0)
         if idx is not None:
             idx.fill(-1)
     elif glob and pool_type in ("avg", "sum"):
@@ -176,7 +176,7 @@ def pooling(data, geo, pool_type="max", p_value=None):
         k = _kernels()
         x4, y4 = _planes(x, spatial), _planes(y, outs)
         if pool_type == "max":
-            k.max[par](x4, ds, de, hs, he, ws, we, y4, _planes(idx, outs), np.finfo(cdt).min)
+            k.max[par](x4, ds, de, hs, he, ws, we, y4, _planes(idx, outs), cdt.type(np.finfo(data.dtype).min))
         else:
             pv = p_value if pool_type == "lp" else 1
             k.sum[par](x4, ds, de, dd, hs, he, hd, ws, we, wd, y4, pool_type == "avg", pv)

@@ -83,7 +83,7 @@ def pooling(data, *, geo, pool_type, p_value):
     S = int(np.prod(spatial, dtype=np.int64))
     outs = tuple(geo.out_spatial)
     if x.size == 0 or int(np.prod(outs, dtype=np.int64)) == 0:
-        y = xp.zeros((N, C) + outs, cdt) if pool_type != "max" else xp.full((N, C) + outs, _lowest(cdt), cdt)
+        y = xp.zeros((N, C) + outs, cdt) if pool_type != "max" else xp.full((N, C) + outs, _lowest(data.dtype), cdt)
         idx = xp.full(y.shape, -1, np.int64)
     else:
         # pad so that every window [o*s - p, o*s - p + k) lies inside
@@ -117,7 +117,7 @@ def pooling(data, *, geo, pool_type, p_value):
         if pool_type == "max":
             base = (xp.arange(N * C, dtype=np.int64) * S).reshape((N, C) + (1,) * ns)
             idx = xp.where(idx >= 0, idx + base, -1)
-            y = xp.where(idx >= 0, best, _lowest(cdt)).astype(cdt)
+            y = xp.where(idx >= 0, best, _lowest(data.dtype)).astype(cdt)
         else:
             y = acc
             if pool_type == "avg":
