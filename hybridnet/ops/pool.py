@@ -102,8 +102,10 @@ def _layout_of(op, args, x, layout):
     if layout is None:
         return _LAYOUTS[nd][0]
     if layout not in _LAYOUTS[nd]:
-        raise op_error(op, args, ShapeError, f"layout {layout!r} does not fit {nd}-D data",
-                       f"use layout {' or '.join(repr(v) for v in _LAYOUTS[nd])} for {nd}-D data")
+        want = len(layout)
+        raise op_error(op, args, ShapeError, f"layout {layout!r} is for {want}-D data ({want - 2}-D pooling) but "
+                       f"data is {nd}-D", f"pass {want}-D data {tuple(layout)}, or use {nd - 2}-D pooling (layout "
+                       f"{' or '.join(repr(v) for v in _LAYOUTS[nd])}) for {nd}-D data")
     return layout
 
 

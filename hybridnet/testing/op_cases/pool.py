@@ -136,7 +136,7 @@ _POOL_ERRORS = [
     ErrorCase(((2, 3, 4, 4),), {"kernel": (5, 5)}, ShapeError, r"kernel size \(5\) exceeds input \(4 padded to 4\)"),
     ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "stride": (2,)}, ShapeError, "stride"),
     ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "stride": (0, 1)}, AttrError, "positive"),
-    ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "layout": "NCW"}, ShapeError, "does not fit 4-D"),
+    ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "layout": "NCW"}, ShapeError, "layout 'NCW' is for 3-D data"),
     ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "pool_type": "lp"}, AttrError, "p_value"),
     ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "pool_type": "lp", "p_value": 4}, AttrError, "p_value"),
     ErrorCase(((2, 3, 4, 4),), {"kernel": (2, 2), "pooling_convention": "same"}, ShapeError, "only 1-D"),

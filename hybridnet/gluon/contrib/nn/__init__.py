@@ -1,8 +1,10 @@
 """``gluon.contrib.nn``: 1.x names of containers that moved to ``gluon.nn`` in 2.0."""
 from ...nn.basic_layers import Concatenate, HybridConcatenate, Identity
 from ...nn.norm_layers import SyncBatchNorm
+from ...nn.pool_layers import PixelShuffle1D, PixelShuffle2D, PixelShuffle3D  # 1.x home (gluon.nn in 2.0)
 
-__all__ = ["Concurrent", "HybridConcurrent", "Identity", "SyncBatchNorm"]
+__all__ = ["Concurrent", "HybridConcurrent", "Identity", "SyncBatchNorm", "PixelShuffle1D", "PixelShuffle2D",
+           "PixelShuffle3D"]
 
 
 class Concurrent(Concatenate):
