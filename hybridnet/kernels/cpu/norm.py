@@ -218,7 +218,8 @@ _register("_contrib_SyncBatchNorm", fixed_axis=1)
 # sum((x - k)**2) in float64 (k = the row's first element: accurate for means large against the spread)
 # with reassociating adds (vectorised), then the normalisation pass over the same row (still in cache),
 # in the compute dtype (float32 for float32 data) with the row's mean and 1/std as typed constants.
-# ``prange`` over rows from PARALLEL_MIN_SIZE elements. float16 data is computed in float32. Empty
+# ``prange`` over rows from ROW_PARALLEL_MIN_SIZE elements (``error_model="numpy"``: Python's error model puts
+# a zero-divisor branch in L2Normalization's ``x / norm`` loop, which then stayed scalar, 4x slower). float16 data is computed in float32. Empty
 # reductions (and 0-size data) go to the array-API body (NaN statistics). Measured against the NumPy
 # composite (kernels/generic/norm.py) in BENCHMARKS.md "LayerNorm".
 
@@ -239,7 +240,7 @@ def _row_kernels():
     def make_rows(par):
         rng = prange if par else range
 
-        @njit(cache=True, parallel=par)
+        @njit(cache=True, parallel=par, error_model="numpy")
         def rows(x2, gamma, beta, period, per_col, eps, want_var, y2, m_out, s_out, inv_t):
             # per_col: gamma/beta indexed by column (LayerNorm); else by row % period (Group/InstanceNorm)
             R, L = x2.shape
@@ -276,8 +277,8 @@ def _row_kernels():
     def make_mid(par):
         rng = prange if par else range
 
-        @njit(cache=True, parallel=par)
-        def mid(x3, gamma, beta, eps, y3, m_out, s_out, inv_t):
+        @njit(cache=True, parallel=par, error_model="numpy")
+        def mid(x3, gamma, beta, eps, y3, m_out, s_out):
             O, C, I = x3.shape
             for o in rng(O):
                 a = np.zeros(I)
@@ -287,6 +288,8 @@ def _row_kernels():
                         d = np.float64(x3[o, c, i]) - np.float64(x3[o, 0, i])
                         a[i] += d
                         b[i] += d * d
+                mu = np.empty(I, x3.dtype)    # local rows: no aliasing with y3 (keeps the loop vectorised)
+                iv = np.empty(I, x3.dtype)
                 for i in range(I):
                     ma = a[i] / C
                     v = b[i] / C - ma * ma
@@ -295,19 +298,20 @@ def _row_kernels():
                     sd = np.sqrt(v + eps)
                     m_out[o, i] = np.float64(x3[o, 0, i]) + ma
                     s_out[o, i] = sd
-                    inv_t[o, i] = 1.0 / sd
+                    mu[i] = m_out[o, i]
+                    iv[i] = 1.0 / sd
                 for c in range(C):
                     g = gamma[c]
                     bb = beta[c]
                     for i in range(I):
-                        y3[o, c, i] = (x3[o, c, i] - m_out[o, i]) * inv_t[o, i] * g + bb
+                        y3[o, c, i] = (x3[o, c, i] - mu[i]) * iv[i] * g + bb
             return 0
         return mid
 
     def make_l2_rows(par):
         rng = prange if par else range
 
-        @njit(cache=True, parallel=par)
+        @njit(cache=True, parallel=par, error_model="numpy")
         def l2_rows(x2, eps, y2, n_out):
             R, L = x2.shape
             for r in rng(R):
@@ -325,7 +329,7 @@ def _row_kernels():
     def make_l2_mid(par):
         rng = prange if par else range
 
-        @njit(cache=True, parallel=par)
+        @njit(cache=True, parallel=par, error_model="numpy")
         def l2_mid(x3, eps, y3, n_out):
             O, C, I = x3.shape
             for o in rng(O):
@@ -334,11 +338,13 @@ def _row_kernels():
                     for i in range(I):
                         d = np.float64(x3[o, c, i])
                         a[i] += d * d
+                nv = np.empty(I, x3.dtype)    # a local row: no aliasing with y3 (keeps the loop vectorised)
                 for i in range(I):
-                    n_out[o, i] = np.sqrt(a[i] + eps)
+                    nv[i] = np.sqrt(a[i] + eps)
+                    n_out[o, i] = nv[i]
                 for c in range(C):
                     for i in range(I):
-                        y3[o, c, i] = x3[o, c, i] / n_out[o, i]
+                        y3[o, c, i] = x3[o, c, i] / nv[i]
             return 0
         return l2_mid
 
@@ -348,8 +354,14 @@ def _row_kernels():
     return k
 
 
+# Row / middle-axis kernels go parallel only from 64x PARALLEL_MIN_SIZE: their serial loops run at memory
+# speed and the prange variants were never faster up to 8 Mi float32 elements on the 2-core machine
+# (BENCHMARKS.md "LayerNorm"; e.g. (1024, 256): 74 us serial vs 87 us prange), as BatchNorm's rows.
+ROW_PARALLEL_MIN_SIZE = 64 * PARALLEL_MIN_SIZE
+
+
 def _par(size, n_outer):
-    return size >= PARALLEL_MIN_SIZE and n_outer >= 2
+    return size >= ROW_PARALLEL_MIN_SIZE and n_outer >= 2
 
 
 def _prep(data, shape):
@@ -397,9 +409,9 @@ def layer_norm(data, gamma, beta, out=None, axis=-1, eps=1e-5, **_):
         cdt = compute_dtype(data.dtype)
         x3 = _prep(data, (O, C, I))
         y, direct = _y_buffer(data, out, (O, C, I))
-        m, s, inv = np.empty((O, I), cdt), np.empty((O, I), cdt), np.empty((O, I), cdt)
+        m, s = np.empty((O, I), cdt), np.empty((O, I), cdt)
         _row_kernels().mid[_par(O * C * I, O)](x3, np.ascontiguousarray(gamma, dtype=cdt),
-                                               np.ascontiguousarray(beta, dtype=cdt), float(eps), y, m, s, inv)
+                                               np.ascontiguousarray(beta, dtype=cdt), float(eps), y, m, s)
     return _finish(data, y, direct, (m.reshape(st), s.reshape(st)), out)
 
 
