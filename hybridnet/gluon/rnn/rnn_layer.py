@@ -25,7 +25,7 @@ class _RNNLayer(HybridBlock):
         self._hidden_size = hidden_size
         self._projection_size = projection_size if projection_size else None
         self._num_layers = num_layers
-        self._mode = mode
+        self._rnn_mode = mode
         self._layout = layout
         self._dropout = dropout
         self._dir = 2 if bidirectional else 1
@@ -116,14 +116,20 @@ class _RNNLayer(HybridBlock):
             for j in ["l", "r"][:self._dir]:
                 p = getattr(self, "%s0_i2h_weight" % j)
                 p.shape = (p.shape[0], ni)
+                if p._deferred_init:
+                    p._finish_deferred_init()
         if states is None:
             batch_size = inputs.shape[self._layout.find("N")]
             states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
         if isinstance(states, (NDArray,)) or hasattr(states, "_trace"):
             states = [states]
+        # the compiled graph always returns (output, states): whether states were passed is not part of
+        # the hybridize cache key (both calls pass states), so the choice is made here
         if self._use_sequence_length:
-            return super().__call__(inputs, states, sequence_length, **kwargs)
-        return super().__call__(inputs, states, **kwargs)
+            out = super().__call__(inputs, states, sequence_length, **kwargs)
+        else:
+            out = super().__call__(inputs, states, **kwargs)
+        return out[0] if self.skip_states else out
 
     def hybrid_forward(self, F, inputs, states, sequence_length=None, **kwargs):
         if isinstance(inputs, NDArray):
@@ -133,8 +139,7 @@ class _RNNLayer(HybridBlock):
                     raise ValueError("Invalid recurrent state shape. Expecting %s, got %s. (layer %s '%s'; fix: "
                                      "pass states from begin_state(batch_size))" % (
                                          str(info["shape"]), str(state.shape), type(self).__name__, self.name))
-        out = self._forward_kernel(F, inputs, states, sequence_length, **kwargs)
-        return out[0] if self.skip_states else out
+        return self._forward_kernel(F, inputs, states, sequence_length, **kwargs)
 
     def _forward_kernel(self, F, inputs, states, sequence_length, **kwargs):
         if self._layout == "NTC":
@@ -153,9 +158,9 @@ class _RNNLayer(HybridBlock):
         rnn = F.RNN(inputs, params, *rnn_args, use_sequence_length=self._use_sequence_length,
                     state_size=self._hidden_size, projection_size=self._projection_size,
                     num_layers=self._num_layers, bidirectional=self._dir == 2, p=self._dropout,
-                    state_outputs=True, mode=self._mode, lstm_state_clip_min=self._lstm_state_clip_min,
+                    state_outputs=True, mode=self._rnn_mode, lstm_state_clip_min=self._lstm_state_clip_min,
                     lstm_state_clip_max=self._lstm_state_clip_max, lstm_state_clip_nan=self._lstm_state_clip_nan)
-        if self._mode == "lstm":
+        if self._rnn_mode == "lstm":
             outputs, states = rnn[0], [rnn[1], rnn[2]]
         else:
             outputs, states = rnn[0], [rnn[1]]
