@@ -1,6 +1,8 @@
 """Normalisation ops with MXNet 1.9.1's names, attributes and defaults: ``BatchNorm``,
 ``_contrib_BatchNormWithReLU`` (BatchNorm with a fused ReLU; MXNet runs it only with MKL-DNN) and
-``_contrib_SyncBatchNorm`` (cross-device BatchNorm; in one process it is BatchNorm over the local batch).
+``_contrib_SyncBatchNorm`` (cross-device BatchNorm; in one process it is BatchNorm over the local batch);
+``LayerNorm``, ``GroupNorm``, ``InstanceNorm`` and ``L2Normalization`` (pure functions of their inputs;
+see the section comment above their definitions below).
 
 Outputs. MXNet's BatchNorm has three outputs, ``output``, ``mean`` and ``var`` -- the last is the
 *inverse standard deviation* ``1/sqrt(var + eps)``, as MXNet computes it -- of which one is visible,
