@@ -13,7 +13,7 @@ import tempfile
 
 import mxnet as mx
 import numpy as np
-from mxnet.gluon import nn
+from mxnet.gluon import nn  # noqa: F401  (the layer configs are nn.* expressions)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
