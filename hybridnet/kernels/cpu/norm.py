@@ -220,8 +220,8 @@ _register("_contrib_SyncBatchNorm", fixed_axis=1)
 # in the compute dtype (float32 for float32 data) with the row's mean and 1/std as typed constants.
 # ``prange`` over rows from ROW_PARALLEL_MIN_SIZE elements (``error_model="numpy"``: Python's error model
 # puts a zero-divisor branch in L2Normalization's ``x / norm`` loop, which then stayed scalar, 4x slower).
-# float16 data is computed in float32. Empty reductions (and 0-size data) go to the array-API body (NaN statistics). Measured against the NumPy
-# composite (kernels/generic/norm.py) in BENCHMARKS.md "LayerNorm".
+# float16 data is computed in float32. Empty reductions (and 0-size data) go to the array-API body (NaN
+# statistics). Measured against the NumPy composite (kernels/generic/norm.py) in BENCHMARKS.md "LayerNorm".
 
 _RJIT = {}
 
