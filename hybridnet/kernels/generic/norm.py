@@ -1,7 +1,8 @@
 """Array-API body of the ``ops/norm.py`` kernels (BatchNorm and its relu / sync variants; LayerNorm,
 GroupNorm, InstanceNorm, L2Normalization): NumPy or CuPy. The GPU kernels are this body on CuPy
 (``kernels/cuda/norm.py``: CuPy's reductions and one broadcast multiply-add; measured in
-BENCHMARKS.md "BatchNorm"); the CPU uses Numba (``kernels/cpu/norm.py``) and shares ``finish_stats`` with it. Nothing is registered here.
+BENCHMARKS.md "BatchNorm"); the CPU uses Numba (``kernels/cpu/norm.py``) and shares ``finish_stats`` with it.
+Nothing is registered here.
 
 The train/predict flag is read here, when the kernel runs (``ops.trace_base.TRAINING``).
 """
