@@ -37,7 +37,7 @@ class SequentialSampler(Sampler):
 class RandomSampler(Sampler):
     """A permutation of ``range(length)`` drawn from NumPy's global generator (``np.random.seed``), as MXNet.
 
-    >>> sorted(RandomSampler(4))
+    >>> sorted(int(i) for i in RandomSampler(4))
     [0, 1, 2, 3]
     """
 

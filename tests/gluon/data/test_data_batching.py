@@ -242,3 +242,13 @@ def test_append_group_aslist():
     assert xb.shape == (5, 2) and yb.dtype == np.int64
     with pytest.raises(AssertionError, match="should contains 3 elements"):
         batchify.Group(batchify.Stack(), batchify.Stack(), batchify.Stack())([a[:2], b[:2]])
+
+
+def test_docstring_examples():
+    import doctest
+    import hybridnet.recordio
+    from hybridnet.gluon.data import batchify as b, dataloader, dataset, sampler
+    from hybridnet.gluon.data.vision import transforms
+    for mod in (hybridnet.recordio, sampler, dataset, b, dataloader, transforms):
+        res = doctest.testmod(mod, extraglobs={"np": np, "mx": mx})
+        assert res.failed == 0 and res.attempted > 0, mod.__name__
