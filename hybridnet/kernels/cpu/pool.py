@@ -44,7 +44,7 @@ def _kernels():
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def pool_max(x, ds, de, hs, he, ws, we, y, idx, lowest):
+        def pool_max(x, ds, de, hs, he, ws, we, y, idx, lowest, ninf):
             P, D, H, W = x.shape
             OD, OH, OW = ds.shape[0], hs.shape[0], ws.shape[0]
             for p in rng(P):
@@ -52,7 +52,7 @@ def _kernels():
                 for od in range(OD):
                     for oh in range(OH):
                         for ow in range(OW):
-                            best = -np.inf
+                            best = ninf
                             bi = -1
                             for d in range(ds[od], de[od]):
                                 for h in range(hs[oh], he[oh]):
@@ -123,8 +123,53 @@ def _kernels():
             return 0
         return unpool_sum
 
+    def make_dense(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par)
+        def max_dense(x, kh, kw, sh, sw, y, idx, ninf):
+            # every window lies inside (no padding, valid): fixed trip counts, no clipping
+            P, H, W = x.shape
+            OH, OW = y.shape[1], y.shape[2]
+            for p in rng(P):
+                base = p * H * W
+                for oh in range(OH):
+                    h0 = oh * sh
+                    for ow in range(OW):
+                        w0 = ow * sw
+                        best = ninf
+                        bi = -1
+                        for i in range(kh):
+                            for j in range(kw):
+                                v = x[p, h0 + i, w0 + j]
+                                gt = v > best          # selects, not branches (random data mispredicts)
+                                bi = (h0 + i) * W + w0 + j if gt else bi
+                                best = v if gt else best
+                        y[p, oh, ow] = best
+                        idx[p, oh, ow] = base + bi if bi >= 0 else -1
+            return 0
+
+        @njit(cache=True, parallel=par)
+        def sum_dense(x, kh, kw, sh, sw, y, scale):
+            P, H, W = x.shape
+            OH, OW = y.shape[1], y.shape[2]
+            for p in rng(P):
+                for oh in range(OH):
+                    h0 = oh * sh
+                    for ow in range(OW):
+                        w0 = ow * sw
+                        acc = 0.0
+                        for i in range(kh):
+                            for j in range(kw):
+                                acc += x[p, h0 + i, w0 + j]
+                        y[p, oh, ow] = acc * scale
+            return 0
+        return max_dense, sum_dense
+
+    dense = (make_dense(False), make_dense(True))
     k = _JIT["k"] = SimpleNamespace(max=(make_max(False), make_max(True)), sum=(make_sum(False), make_sum(True)),
-                                    unpool=(make_unpool(False), make_unpool(True)))
+                                    unpool=(make_unpool(False), make_unpool(True)),
+                                    max_dense=(dense[0][0], dense[1][0]), sum_dense=(dense[0][1], dense[1][1]))
     return k
 
 
@@ -166,17 +211,27 @@ def pooling(data, geo, pool_type="max", p_value=None):
         if idx is not None:
             idx.fill(-1)
     elif glob and pool_type in ("avg", "sum"):
-        x2 = x.reshape(N * C, S)
-        r = x2.sum(axis=1, dtype=np.float64 if cdt == np.float32 and S > 4096 else cdt)
-        if pool_type == "avg":
-            r = r / S
-        y.reshape(-1)[...] = r
+        # one BLAS matrix-vector product over the (planes, S) rows (a NumPy row reduction of short rows
+        # measured 4x slower: BENCHMARKS.md "Pooling")
+        ones = np.full(S, 1.0 / S if pool_type == "avg" else 1.0, cdt)
+        np.matmul(x.reshape(N * C, S), ones, out=y.reshape(-1))
+    elif len(spatial) == 2 and not any(geo.pad) and pool_type in ("max", "avg", "sum") and all(
+            (O - 1) * s + kk <= X for O, s, kk, X in zip(outs, geo.stride, geo.kernel, spatial)):
+        k = _kernels()
+        (kh, kw), (sh, sw) = geo.kernel, geo.stride
+        x3 = x.reshape(N * C, spatial[0], spatial[1])
+        y3 = y.reshape(N * C, outs[0], outs[1])
+        if pool_type == "max":
+            k.max_dense[par](x3, kh, kw, sh, sw, y3, idx.reshape(y3.shape), cdt.type(-np.inf))
+        else:
+            k.sum_dense[par](x3, kh, kw, sh, sw, y3, 1.0 / (kh * kw) if pool_type == "avg" else 1.0)
     else:
         (ds, de, dd), (hs, he, hd), (ws, we, wd) = _axes3(geo)
         k = _kernels()
         x4, y4 = _planes(x, spatial), _planes(y, outs)
         if pool_type == "max":
-            k.max[par](x4, ds, de, hs, he, ws, we, y4, _planes(idx, outs), cdt.type(np.finfo(data.dtype).min))
+            k.max[par](x4, ds, de, hs, he, ws, we, y4, _planes(idx, outs), cdt.type(np.finfo(data.dtype).min),
+                       cdt.type(-np.inf))
         else:
             pv = p_value if pool_type == "lp" else 1
             k.sum[par](x4, ds, de, dd, hs, he, hd, ws, we, wd, y4, pool_type == "avg", pv)
