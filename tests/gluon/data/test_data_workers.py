@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import signal
 import time
-import warnings
 
 import numpy as np
 import pytest
