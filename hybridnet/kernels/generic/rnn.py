@@ -35,9 +35,15 @@ from .nn_basic import emit_outputs
 __all__ = ["rnn_forward", "rnn_backward"]
 
 
+_STEP_ROWS = 256
+
+
 def _mm(xp, a, b, out):
     if xp is np and BLAS_SINGLE_MAX:
-        blas_threads_for(out.size * a.shape[-1])
+        # per-step products (batch rows) stay single-threaded: waking OpenBLAS's threads 2-4 times per
+        # step cost 10x on the loaded 2-core machine (BENCHMARKS.md "LSTM"); whole-sequence GEMMs follow
+        # the usual size rule
+        blas_threads_for(out.size * a.shape[-1] if a.shape[0] > _STEP_ROWS else 0)
     if a.shape[-1] == 0:
         out[...] = 0
         return out
