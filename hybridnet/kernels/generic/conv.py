@@ -18,7 +18,6 @@ import numpy as np
 
 from ...ops.conv import conv_geom, conv_out_size, deconv_out_size, deconv_pad_adj
 from ..backend import xp_of
-from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
 from . import both, device_scope
 
 __all__ = ["conv_forward", "deconv_forward", "conv_weight_grad", "PRIMS"]
@@ -30,24 +29,31 @@ def _taps(K):
     return itertools.product(*[range(k) for k in K])
 
 
-def _tap_slices(tap, dilate, stride, size):
-    return tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilate, stride, size))
+def _tap_slices(tap, dilate, stride, size, off=None):
+    off = off or (0,) * len(tap)
+    return tuple(slice(o_ + t * d, o_ + t * d + s * (o - 1) + 1, s)
+                 for t, d, s, o, o_ in zip(tap, dilate, stride, size, off))
 
 
-def im2col(xp, x, kernel, stride, dilate, pad, OS):
-    """``x (N, C, *S)`` -> ``col (C, *K, N, *OS)`` (zero padding applied)."""
+def _padded(xp, x, pad):
+    """``x (N, C, *S)`` -> ``(C, N, *(S + 2 * pad))`` (a transposed view when there is no padding)."""
     N, C = x.shape[:2]
     S = x.shape[2:]
-    nsp = len(S)
-    xt = xp.moveaxis(x, 0, 1)                                   # (C, N, *S) view
-    if any(pad):
-        xpad = xp.zeros((C, N) + tuple(s + 2 * p for s, p in zip(S, pad)), x.dtype)
-        xpad[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, S))] = xt
-    else:
-        xpad = xt
-    col = xp.empty((C,) + tuple(kernel) + (N,) + tuple(OS), x.dtype)
+    xt = xp.moveaxis(x, 0, 1)
+    if not any(pad):
+        return xt
+    xpad = xp.zeros((C, N) + tuple(s + 2 * p for s, p in zip(S, pad)), x.dtype)
+    xpad[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, S))] = xt
+    return xpad
+
+
+def im2col(xp, x, kernel, stride, dilate, pad, OS, out=None):
+    """``x (N, C, *S)`` -> ``col (C, *K, N, *OS)`` (zero padding applied), into ``out`` if given."""
+    N, C = x.shape[:2]
+    col = xp.empty((C,) + tuple(kernel) + (N,) + tuple(OS), x.dtype) if out is None else out
     if col.size == 0:
         return col
+    xpad = _padded(xp, x, pad)
     lead = (slice(None),)
     for tap in _taps(kernel):
         col[lead + tap] = xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]
@@ -70,38 +76,72 @@ def col2im(xp, col, stride, dilate, padded):
     return y
 
 
+def _bcast_w(w, tap, nd):
+    return w[(slice(None), 0) + tap].reshape((-1,) + (1,) * (nd - 1))
+
+
 def depthwise(xp, x, w, stride, dilate, pad, OS):
     """Depthwise convolution (one input and one output channel per group): ``x (N, C, *S)``,
     ``w (C, 1, *K)`` -> ``(C, N, *OS)``, as a sum over taps (no column matrix)."""
     N, C = x.shape[:2]
-    S = x.shape[2:]
-    nsp = len(S)
-    K = w.shape[2:]
-    xt = xp.moveaxis(x, 0, 1)
-    if any(pad):
-        xpad = xp.zeros((C, N) + tuple(s + 2 * p for s, p in zip(S, pad)), x.dtype)
-        xpad[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, S))] = xt
-    else:
-        xpad = xt
     y = xp.zeros((C, N) + tuple(OS), x.dtype)
     if y.size == 0:
         return y
+    xpad = _padded(xp, x, pad)
     lead = (slice(None),)
-    wb = (slice(None), 0)
-    for tap in _taps(K):
-        y += w[wb + tap].reshape((C,) + (1,) * (nsp + 1)) * xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]
+    for tap in _taps(w.shape[2:]):
+        y += _bcast_w(w, tap, y.ndim) * xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]
     return y
 
 
-PRIMS = {"im2col": im2col, "col2im": col2im, "depthwise": depthwise}
+def depthwise_t(xp, x, w, stride, dilate, padded):
+    """Transposed depthwise convolution: ``x (N, C, *S)``, ``w (C, 1, *K)`` -> ``(C, N, *padded)``."""
+    N, C = x.shape[:2]
+    S = x.shape[2:]
+    y = xp.zeros((C, N) + tuple(padded), x.dtype)
+    if x.size == 0:
+        return y
+    xt = xp.moveaxis(x, 0, 1)
+    lead = (slice(None),)
+    for tap in _taps(w.shape[2:]):
+        y[lead * 2 + _tap_slices(tap, dilate, stride, S)] += _bcast_w(w, tap, y.ndim) * xt
+    return y
+
+
+def depthwise_w(xp, x, dy, kernel, stride, dilate, pad):
+    """Weight gradient of a depthwise convolution: ``(C, 1, *K)``."""
+    N, C = x.shape[:2]
+    OS = dy.shape[2:]
+    dw = xp.zeros((C, 1) + tuple(kernel), x.dtype)
+    if x.size == 0 or dy.size == 0:
+        return dw
+    xpad = _padded(xp, x, pad)
+    dyt = xp.moveaxis(dy, 0, 1)
+    red = tuple(range(1, dyt.ndim))
+    lead = (slice(None),)
+    for tap in _taps(kernel):
+        dw[(slice(None), 0) + tap] = (dyt * xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]).sum(axis=red)
+    return dw
+
+
+PRIMS = {"im2col": im2col, "col2im": col2im, "depthwise": depthwise, "depthwise_t": depthwise_t,
+         "depthwise_w": depthwise_w, "chunk_bytes": None}
 
 
 # ---- shared bodies ---------------------------------------------------------------------------------
 
+_BLAS = []
+
+
 def _mm(xp, a, b, out=None):
-    """``a @ b`` (batched over a leading group axis when 3-D) into ``out`` when given."""
-    if xp is np and BLAS_SINGLE_MAX:
-        blas_threads_for(math.prod(a.shape) * b.shape[-1])
+    """``a @ b`` (batched over a leading group axis when 3-D) into ``out`` when given; on the CPU the
+    BLAS thread count is chosen from the multiply-adds as for every GEMM (``blas_threads_for``)."""
+    if xp is np:
+        if not _BLAS:       # imported here: kernels/cpu imports this module while it loads
+            from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
+            _BLAS.append(blas_threads_for if BLAS_SINGLE_MAX else None)
+        if _BLAS[0] is not None:
+            _BLAS[0](math.prod(a.shape) * b.shape[-1])
     if a.shape[-1] == 0:
         r = xp.zeros(a.shape[:-1] + b.shape[-1:], a.dtype)
         if out is None:
@@ -120,23 +160,36 @@ def _compute_dtype(dt):
     return np.dtype(np.float32) if np.dtype(dt) == np.float16 else np.dtype(dt)
 
 
-def _finish(xp, y_cf_nfirst, bias, out, last, out_dtype):
-    """``y`` is ``(F, N, *OS)``; write ``(N, F, *OS)`` (or channels-last) + bias into ``out``."""
-    res = xp.moveaxis(y_cf_nfirst, 0, 1)
+def _chunk(prims, N, per_sample_bytes):
+    cb = prims.get("chunk_bytes")
+    if cb is None or per_sample_bytes <= 0:
+        return max(N, 1)
+    return max(1, min(N, cb // per_sample_bytes))
+
+
+def _result(xp, out, shape_cf, last, cdt):
+    """The channels-first array the body writes: ``out`` itself when it is a C-contiguous channels-first
+    array of the compute dtype, else a new one (copied into ``out`` by ``_finish``)."""
+    if out is not None and not last and out.dtype == cdt and out.flags.c_contiguous:
+        return out
+    return xp.empty(shape_cf, cdt)
+
+
+def _finish(xp, res, bias, out, last, out_dtype):
+    """``res (N, F, *OS)`` + bias, written to ``out`` in the data layout."""
+    if bias is not None and res.size:
+        res += bias.astype(res.dtype, copy=False).reshape((1, -1) + (1,) * (res.ndim - 2))
     if last:
         res = xp.moveaxis(res, 1, -1)
     if out is None:
-        out = xp.empty(res.shape, out_dtype)
-    if bias is not None:
-        nd = res.ndim
-        bshape = (1,) * (nd - 1) + (-1,) if last else (1, -1) + (1,) * (nd - 2)
-        if out.dtype == res.dtype:
-            xp.add(res, bias.astype(res.dtype, copy=False).reshape(bshape), out=out)
-        else:
-            out[...] = res + bias.astype(res.dtype, copy=False).reshape(bshape)
-    else:
+        return xp.ascontiguousarray(res, dtype=out_dtype) if res.dtype != out_dtype or last else res
+    if res is not out:
         out[...] = res
     return out
+
+
+def _depthwise(g, C, O, Kp, prims, key):
+    return g == C and g == O and Kp > 1 and prims.get(key) is not None
 
 
 def conv_forward(xp, x, w, bias, geom, out=None, prims=PRIMS):
@@ -148,25 +201,43 @@ def conv_forward(xp, x, w, bias, geom, out=None, prims=PRIMS):
     N, C = x.shape[:2]
     O = w.shape[0]
     g = geom.groups
-    S = x.shape[2:]
-    OS = conv_out_size(S, geom)
+    OS = conv_out_size(x.shape[2:], geom)
     K = geom.kernel
     Kp = math.prod(K)
-    L = N * math.prod(OS)
-    if g == C and g == O and Kp > 1 and prims.get("depthwise") is not None:
+    Lp = math.prod(OS)
+    if _depthwise(g, C, O, Kp, prims, "depthwise"):
         y = prims["depthwise"](xp, x, w, geom.stride, geom.dilate, geom.pad, OS)
-        return _finish(xp, y, bias, out, geom.last, dt)
-    if Kp == 1 and not any(geom.pad) and all(s == 1 for s in geom.stride):
-        col = xp.moveaxis(x, 0, 1)                      # 1x1 convolution: the data is the column matrix
-        col = col.reshape(C, L) if col.flags.c_contiguous else xp.ascontiguousarray(col).reshape(C, L)
-    else:
-        col = prims["im2col"](xp, x, K, geom.stride, geom.dilate, geom.pad, OS)
+        res = _result(xp, out, (N, O) + tuple(OS), geom.last, cdt)
+        res[...] = xp.moveaxis(y, 0, 1)
+        return _finish(xp, res, bias, out, geom.last, dt)
+    res = _result(xp, out, (N, O) + tuple(OS), geom.last, cdt)
+    if res.size == 0:
+        return _finish(xp, res, None, out, geom.last, dt)
     Cg, Og = C // g, O // g
-    if g == 1:
-        y = _mm(xp, w.reshape(O, Cg * Kp), col.reshape(Cg * Kp, L))
-    else:
-        y = _mm(xp, w.reshape(g, Og, Cg * Kp), col.reshape(g, Cg * Kp, L))
-    return _finish(xp, y.reshape((O, N) + tuple(OS)), bias, out, geom.last, dt)
+    one = Kp == 1 and not any(geom.pad) and all(s == 1 for s in geom.stride)
+    nb = _chunk(prims, N, C * Kp * Lp * cdt.itemsize)
+    wg = w.reshape(g, Og, Cg * Kp)
+    colbuf = None if one else xp.empty((C,) + tuple(K) + (nb,) + tuple(OS), cdt)
+    ybuf = xp.empty((g, Og, nb * Lp), cdt) if nb > 1 else None
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        m = n1 - n0
+        xc = x[n0:n1]
+        if one:                                   # 1x1 convolution: the data is the column matrix
+            col = xp.moveaxis(xc, 0, 1)
+            col = col.reshape(C, m * Lp) if m == 1 and col.flags.c_contiguous else \
+                xp.ascontiguousarray(col).reshape(C, m * Lp)
+        else:
+            buf = colbuf if m == nb else None
+            col = prims["im2col"](xp, xc, K, geom.stride, geom.dilate, geom.pad, OS, out=buf)
+        colg = col.reshape(g, Cg * Kp, m * Lp)
+        if m == 1:                                # straight into the output: (O, OS) of sample n0
+            _mm(xp, wg, colg, out=res[n0].reshape(g, Og, Lp))
+        else:
+            yb = ybuf[:, :, :m * Lp] if ybuf is not None else xp.empty((g, Og, m * Lp), cdt)
+            _mm(xp, wg, colg, out=yb)
+            res[n0:n1] = xp.moveaxis(yb.reshape((O, m) + tuple(OS)), 0, 1)
+    return _finish(xp, res, bias, out, geom.last, dt)
 
 
 def deconv_forward(xp, x, w, bias, geom, pads, adjs, out=None, prims=PRIMS):
@@ -182,17 +253,33 @@ def deconv_forward(xp, x, w, bias, geom, pads, adjs, out=None, prims=PRIMS):
     S = x.shape[2:]
     K = geom.kernel
     Kp = math.prod(K)
-    L = N * math.prod(S)
+    Ls = math.prod(S)
     OS = deconv_out_size(S, geom, pads, adjs)
-    Cg = C // g
-    xt = xp.ascontiguousarray(xp.moveaxis(x, 0, 1)).reshape(g, Cg, L)
-    wt = w.reshape(g, Cg, Fg * Kp).transpose(0, 2, 1)
-    col = _mm(xp, wt[0], xt[0]) if g == 1 else _mm(xp, wt, xt)          # (g, Fg * Kp, L)
-    col = col.reshape((F_,) + tuple(K) + (N,) + tuple(S))
     padded = tuple(o + 2 * p for o, p in zip(OS, pads))
-    ypad = prims["col2im"](xp, col, geom.stride, geom.dilate, padded)
-    y = ypad[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(pads, OS))]
-    return _finish(xp, y, bias, out, geom.last, dt)
+    crop = (slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(pads, OS))
+    res = _result(xp, out, (N, F_) + tuple(OS), geom.last, cdt)
+    if res.size == 0 or x.size == 0:
+        res[...] = 0
+        return _finish(xp, res, bias, out, geom.last, dt)
+    if _depthwise(g, C, F_, Kp, prims, "depthwise_t"):
+        ypad = prims["depthwise_t"](xp, x, w, geom.stride, geom.dilate, padded)
+        res[...] = xp.moveaxis(ypad[crop], 0, 1)
+        return _finish(xp, res, bias, out, geom.last, dt)
+    Cg = C // g
+    nb = _chunk(prims, N, F_ * Kp * Ls * cdt.itemsize)
+    wt = w.reshape(g, Cg, Fg * Kp).transpose(0, 2, 1)
+    colbuf = xp.empty((g, Fg * Kp, nb * Ls), cdt)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        m = n1 - n0
+        xt = xp.moveaxis(x[n0:n1], 0, 1)
+        xt = xt.reshape(g, Cg, m * Ls) if m == 1 and xt.flags.c_contiguous else \
+            xp.ascontiguousarray(xt).reshape(g, Cg, m * Ls)
+        col = _mm(xp, wt, xt, out=colbuf[:, :, :m * Ls] if m == nb else None)     # (g, Fg * Kp, m * Ls)
+        ypad = prims["col2im"](xp, col.reshape((F_,) + tuple(K) + (m,) + tuple(S)), geom.stride, geom.dilate,
+                               padded)
+        res[n0:n1] = xp.moveaxis(ypad[crop], 0, 1)
+    return _finish(xp, res, bias, out, geom.last, dt)
 
 
 def conv_weight_grad(xp, x, dy, geom, out=None, prims=PRIMS):
@@ -204,24 +291,40 @@ def conv_weight_grad(xp, x, dy, geom, out=None, prims=PRIMS):
     N, C = x.shape[:2]
     O = dy.shape[1]
     g = geom.groups
-    S = x.shape[2:]
     OS = dy.shape[2:]
     K = geom.kernel
     Kp = math.prod(K)
-    L = N * math.prod(OS)
+    Lp = math.prod(OS)
     Cg, Og = C // g, O // g
-    if Kp == 1 and not any(geom.pad) and all(s == 1 for s in geom.stride):
-        col = xp.ascontiguousarray(xp.moveaxis(x, 0, 1)).reshape(C, L)
+    if _depthwise(g, C, O, Kp, prims, "depthwise_w"):
+        dw = prims["depthwise_w"](xp, x, dy, K, geom.stride, geom.dilate, geom.pad)
     else:
-        col = prims["im2col"](xp, x, K, geom.stride, geom.dilate, geom.pad, OS)
-    col = col.reshape(g, Cg * Kp, L).transpose(0, 2, 1)
-    dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, 1)).reshape(g, Og, L)
-    dw = _mm(xp, dyt[0], col[0]) if g == 1 else _mm(xp, dyt, col)
-    dw = dw.reshape((O, Cg) + tuple(K))
+        one = Kp == 1 and not any(geom.pad) and all(s == 1 for s in geom.stride)
+        nb = _chunk(prims, N, C * Kp * Lp * cdt.itemsize)
+        colbuf = None if one else xp.empty((C,) + tuple(K) + (nb,) + tuple(OS), cdt)
+        dw = xp.zeros((g, Og, Cg * Kp), cdt)
+        tmp = xp.empty_like(dw) if N > nb else None
+        for n0 in range(0, N, nb):
+            n1 = min(N, n0 + nb)
+            m = n1 - n0
+            if one:
+                col = xp.ascontiguousarray(xp.moveaxis(x[n0:n1], 0, 1)).reshape(C, m * Lp)
+            else:
+                col = prims["im2col"](xp, x[n0:n1], K, geom.stride, geom.dilate, geom.pad, OS,
+                                      out=colbuf if m == nb else None)
+            colt = col.reshape(g, Cg * Kp, m * Lp).transpose(0, 2, 1)
+            dyt = xp.moveaxis(dy[n0:n1], 0, 1)
+            dyt = dyt.reshape(g, Og, m * Lp) if m == 1 and dyt.flags.c_contiguous else \
+                xp.ascontiguousarray(dyt).reshape(g, Og, m * Lp)
+            if n0 == 0:
+                _mm(xp, dyt, colt, out=dw)
+            else:
+                dw += _mm(xp, dyt, colt, out=tmp)
+        dw = dw.reshape((O, Cg) + tuple(K))
     if geom.last:
         dw = xp.moveaxis(dw, 1, -1)
     if out is None:
-        return dw.astype(dt, copy=True) if dw.dtype != dt or not dw.flags.c_contiguous else dw
+        return xp.ascontiguousarray(dw).astype(dt, copy=False)
     out[...] = dw
     return out
 
