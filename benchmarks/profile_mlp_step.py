@@ -15,7 +15,11 @@ only (they are experiments, not fixes):
   may be shared between two variables or be the head gradient); measures what writing gradients in
   place (MXNet's kWriteTo: the backward graph's output is the grad buffer) would save.
 
-    python benchmarks/profile_mlp_step.py [--what-if wrt,nocopy] [--eager]
+``--components`` prints instead one JSON line: min and median (µs) of ``trainer.step`` and of the
+whole step over 300 steps, and of 3,000 batch-1 inference calls (how the before/after numbers of
+BENCHMARKS.md "Gluon MLP training" were taken, with ``PYTHONPATH`` pointing at each tree).
+
+    python benchmarks/profile_mlp_step.py [--what-if wrt,nocopy] [--eager] [--components]
 """
 import argparse
 import os
@@ -87,6 +91,7 @@ def main():
     p.add_argument("--eager", action="store_true", help="profile the eager (not hybridized) step")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--components", action="store_true", help="JSON: trainer.step, step and batch-1 timings")
     a = p.parse_args()
     _common.pin_threads(a.threads)
     import bench_mlp_training as B
@@ -101,6 +106,8 @@ def main():
     net, loss_fn, trainer, X, Y = env["net"], env["loss_fn"], env["trainer"], env["X"], env["Y"]
     import hybridnet.gluon.hybrid as H
     from hybridnet import autograd
+    if a.components:
+        return components(fw, net, loss_fn, trainer, X, Y, a.threads)
     T, N = defaultdict(float), defaultdict(int)
 
     def wrap(name, k):
@@ -150,6 +157,37 @@ def main():
             print(f"  {k:40s} {T[k] / n * 1e3:7.3f}  x{N[k] // n}")
     for tag, e in execs:
         print(f"--- {tag} replay ---\n{e.source}")
+
+
+def components(fw, net, loss_fn, trainer, X, Y, threads):
+    import json
+    import statistics
+    from hybridnet import autograd
+    idle = _common.wait_for_idle(threads - 0.2, 60)
+    tr, st = [], []
+    for i in range(300):
+        t0 = time.perf_counter()
+        with autograd.record():
+            loss = loss_fn(net(X[i % len(X)]), Y[i % len(Y)])
+        loss.backward()
+        t = time.perf_counter()
+        trainer.step(X[0].shape[0])
+        t1 = time.perf_counter()
+        tr.append(t1 - t)
+        st.append(t1 - t0)
+    infer = fw["infer"]
+    for _ in range(50):
+        infer()
+    inf = []
+    for _ in range(3000):
+        t = time.perf_counter()
+        infer()
+        inf.append(time.perf_counter() - t)
+
+    def q(v):
+        return [round(min(v) * 1e6, 1), round(statistics.median(v) * 1e6, 1)]
+    print(json.dumps({"idle_cpus_before": idle, "trainer_step_us_min_med": q(tr), "step_us_min_med": q(st),
+                      "batch1_infer_us_min_med": q(inf)}))
 
 
 if __name__ == "__main__":

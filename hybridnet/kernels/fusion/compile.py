@@ -4,8 +4,9 @@ CPU: one output -> ``numba.vectorize`` (the raw NumPy ufunc inside the DUFunc, a
 ``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout;
 broadcasting and strided inputs are NumPy's ufunc machinery. From ``PARALLEL_MIN_SIZE`` elements with
 C-contiguous same-shape operands (``CHEAP_PARALLEL_MIN_SIZE`` for groups of only ``CHEAP_OPS``: no libm
-call, memory-bound): a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir:
-``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``) and imported from there, so Numba's disk cache
+call, memory-bound): a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to
+``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir: ``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``)
+and imported from there, so Numba's disk cache
 (``cache=True``) works: a later process loads the machine code instead of compiling (~10x faster
 first call). The hash covers the source, the formulas' bytecode and constants (and of the helpers
 they call) and the Numba version, so an edited formula gets a new file rather than a stale cache hit.
