@@ -666,7 +666,8 @@ class HybridBlock(Block):
             return self._call_symbolic(*args)
         hook = _param._TRACE_HOOK[0]
         if hook is not None:                     # inside an outer trace: inline this block
-            if getattr(self, "_explicit_inactive", False) and hook.root is not self:
+            if getattr(self, "_explicit_inactive", False) and hook.root is not self \
+                    and not getattr(hook, "shape_only", False):   # a deferred-init trace inlines every child
                 raise _EagerChild(self)
             hook.enter(self)
             try:
@@ -699,6 +700,7 @@ class HybridBlock(Block):
         if not arrays:
             return
         bt = BlockTrace(self, arrays[0].context)
+        bt.shape_only = True
         names = _input_names(len(arrays))
         with bt:
             phs = iter(bt.placeholders(arrays, names))

@@ -149,6 +149,19 @@ def deconv_weight_shape(in_channels, num_filter, geom):
     return geom.weight(in_channels, num_filter // geom.groups)
 
 
+def _rank_check(op, args, ds, geom):
+    nsp = geom.nsp
+    if len(ds) != nsp + 2:
+        raise op_error(op, args, ShapeError,
+                       f"Input data should be {_RANK_TEXT[nsp]}: data has shape {ds} (rank {len(ds)}) but "
+                       f"kernel={geom.kernel} makes this a {nsp}-D convolution, which needs rank {nsp + 2} "
+                       f"data in layout {geom.layout}",
+                       f"pass {nsp + 2}-D data ({', '.join(('batch', 'channel') + _NAMES[nsp])} in layout "
+                       f"{geom.layout}; add a batch axis with expand_dims(axis=0) for one sample), or a kernel "
+                       f"with {len(ds) - 2} ints" if len(ds) - 2 in (1, 2, 3) else
+                       f"pass {nsp + 2}-D data in layout {geom.layout}")
+
+
 def _shape_check_common(op, args, data, weight, bias, no_bias, num_filter, geom):
     names = "data, weight, bias" if not no_bias else "data, weight"
     if no_bias and bias is not None:
@@ -167,16 +180,7 @@ def _shape_check_common(op, args, data, weight, bias, no_bias, num_filter, geom)
         raise op_error(op, args, DTypeError, f"{op.name} only supports float16/float32/float64, got {dt.name}",
                        "cast the inputs with .astype('float32')")
     ds = tuple(data.shape)
-    nsp = geom.nsp
-    if len(ds) != nsp + 2:
-        raise op_error(op, args, ShapeError,
-                       f"Input data should be {_RANK_TEXT[nsp]}: data has shape {ds} (rank {len(ds)}) but "
-                       f"kernel={geom.kernel} makes this a {nsp}-D convolution, which needs rank {nsp + 2} "
-                       f"data in layout {geom.layout}",
-                       f"pass {nsp + 2}-D data ({', '.join(('batch', 'channel') + _NAMES[nsp])} in layout "
-                       f"{geom.layout}; add a batch axis with expand_dims(axis=0) for one sample), or a kernel "
-                       f"with {len(ds) - 2} ints" if len(ds) - 2 in (1, 2, 3) else
-                       f"pass {nsp + 2}-D data in layout {geom.layout}")
+    _rank_check(op, args, ds, geom)
     C = geom.channels(ds)
     g = geom.groups
     if C % g:
@@ -234,8 +238,9 @@ def _conv_infer_params(in_shapes, kernel=REQUIRED, stride=(), dilate=(), pad=(),
         geom = conv_geom(kernel, stride, dilate, pad, layout, num_group)
     except AttrError:
         return {}
-    if d is None or len(d) != geom.nsp + 2:
+    if d is None:
         return {}
+    _rank_check(_conv, (), tuple(d), geom)      # deferred init on wrong-rank data: say why
     out = {"weight": conv_weight_shape(geom.channels(d), num_filter, geom)}
     if not no_bias:
         out["bias"] = (num_filter,)
@@ -357,8 +362,9 @@ def _deconv_infer_params(in_shapes, kernel=REQUIRED, stride=(), dilate=(), pad=(
         geom = conv_geom(kernel, stride, dilate, pad, layout, num_group)
     except AttrError:
         return {}
-    if d is None or len(d) != geom.nsp + 2:
+    if d is None:
         return {}
+    _rank_check(_deconv, (), tuple(d), geom)
     out = {"weight": deconv_weight_shape(geom.channels(d), num_filter, geom)}
     if not no_bias:
         out["bias"] = (num_filter,)

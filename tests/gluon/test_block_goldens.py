@@ -2,8 +2,8 @@
 print(net), summary, ParameterDict, save_parameters keys, loading MXNet-written .params, outputs and
 gradients eager and hybridized, export files of MXNet loading through SymbolBlock.imports.
 
-Nets with Conv2D / pooling (conv_summary, conv_print) belong to the convolution layers and are tested
-with them; the BatchNorm nets' running statistics are tested in test_batchnorm.py."""
+The BatchNorm nets' running statistics are tested in test_batchnorm.py; Conv layer outputs and gradients
+against MXNet in test_conv_layers.py (conv_summary / conv_print here check names, repr and summary)."""
 import contextlib
 import io
 import json
@@ -152,11 +152,34 @@ def build_batchnorm():
     return net
 
 
+def build_conv_summary():
+    net = nn.Sequential()
+    net.add(nn.Conv2D(8, 3), nn.BatchNorm(), nn.Activation("relu"), nn.MaxPool2D(2), nn.Flatten(), nn.Dense(4))
+    return net
+
+
+def build_conv_print():
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Conv2D(16, 3, strides=2, padding=1, activation="relu", in_channels=3))
+        net.add(nn.Conv2D(8, (3, 5), use_bias=False))
+        net.add(nn.Conv2D(8, 3, dilation=2, groups=2, padding=(2, 2)))
+        net.add(nn.BatchNorm(momentum=0.8, epsilon=1e-3))
+        net.add(nn.AvgPool2D(pool_size=3, strides=1, padding=1))
+        net.add(nn.MaxPool2D(pool_size=(2, 2)))
+        net.add(nn.GlobalAvgPool2D())
+        net.add(nn.Flatten())
+        net.add(nn.Dropout(0.3))
+        net.add(nn.Dense(5, flatten=True))
+    return net
+
+
 BUILDERS = {
     "d2l_mlp": build_d2l_mlp, "hseq_scope": build_hseq_scope, "custom_params": CustomParams,
     "prefix_empty": build_prefix_empty, "tied": Tied, "nested": Nested, "layers_misc": build_layers_misc,
     "embedding": build_embedding, "concurrent": build_concurrent, "concurrent_eager": build_concurrent_eager,
     "prefix_model": build_prefix_model, "batchnorm": build_batchnorm,
+    "conv_summary": build_conv_summary, "conv_print": build_conv_print,
 }
 NETS = sorted(BUILDERS)
 
@@ -167,6 +190,10 @@ def _build(name):
 
 
 def _inputs(rec):
+    if "inputs" not in rec:       # nets recorded without values: regenerate (README "Inputs")
+        assert rec["input_kind"] == "uniform"
+        return [nd.array(np.random.RandomState(rec["input_seed"] + i).uniform(-1, 1, s).astype(np.float32))
+                for i, s in enumerate(rec["input_shapes"])]
     return [nd.array(np.array(x, dtype=np.float32)) for x in rec["inputs"]]
 
 
