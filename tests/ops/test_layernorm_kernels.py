@@ -144,3 +144,135 @@ def test_gpu_matches_cpu(op, shapes, attrs):
         res[dev.device_type] = [o.asnumpy() for o in outs] + [a.grad.asnumpy() for a in arrs]
     for a, b in zip(res["cpu"], res["gpu"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# ---- _backward_LayerNorm ------------------------------------------------------------------------------
+
+from hybridnet.testing.op_cases.norm import ln_backward_reference  # noqa: E402
+
+BWD_CASES = [((7, 33), -1), ((3, 5, 130), 2), ((4, 9, 6), 1), ((9, 4), 0), ((2, 3, 4, 5), -2), ((130, 7), -1)]
+
+
+def _bwd_inputs(shape, axis, dtype=np.float32, loc=0.0, seed=7):
+    rng = np.random.default_rng(seed)
+    x = (rng.uniform(-2, 2, shape) + loc).astype(dtype)
+    g, b = _params(rng, shape[axis], dtype)
+    _, mean, std = cpu.layer_norm(x, g, b, axis=axis, eps=1e-4)
+    head = rng.uniform(-1, 1, shape).astype(dtype)
+    gm, gs = (rng.uniform(-1, 1, mean.shape).astype(dtype) for _ in range(2))
+    return head, x, g, mean, std, gm, gs
+
+
+@pytest.mark.parametrize("shape,axis", BWD_CASES, ids=[f"{s}-{a}" for s, a in BWD_CASES])
+@pytest.mark.parametrize("par", [False, True], ids=["serial", "prange"])
+@pytest.mark.parametrize("wide", [False, True], ids=["dtype-acc", "float64-acc"])
+@pytest.mark.parametrize("extra", [False, True], ids=["plain", "mean-std-grads"])
+def test_backward_cpu_paths_match_body_and_reference(shape, axis, par, wide, extra, monkeypatch):
+    monkeypatch.setattr(cpu, "ROW_PARALLEL_MIN_SIZE", 0 if par else 2 ** 62)
+    monkeypatch.setattr(cpu, "BWD_WIDE_ROW", 0 if wide else 2 ** 62)
+    args = _bwd_inputs(shape, axis, loc=100.0)
+    if not extra:
+        args = args[:5]
+    ref = ln_backward_reference(*[a.astype(np.float64) for a in args], axis=axis)
+    got = cpu.layer_norm_backward(*args, axis=axis)
+    body = gen.layer_norm_backward(*args, axis=axis)
+    for g, b, r in zip(got, body, ref):
+        assert g.dtype == np.float32 and g.shape == r.shape
+        scale = np.abs(r).max()
+        np.testing.assert_allclose(g, r, rtol=0, atol=2e-6 * scale)
+        np.testing.assert_allclose(b, r, rtol=0, atol=2e-6 * scale)
+
+
+def test_backward_long_rows_accumulate_accurately():
+    """Rows longer than BWD_WIDE_ROW (float64 row sums) and just below it (compute-dtype lane sums)."""
+    for L in (cpu.BWD_WIDE_ROW, cpu.BWD_WIDE_ROW + 1):
+        args = _bwd_inputs((3, L), -1, loc=10.0)
+        ref = ln_backward_reference(*[a.astype(np.float64) for a in args], axis=-1)
+        for g, r in zip(cpu.layer_norm_backward(*args, axis=-1), ref):
+            np.testing.assert_allclose(g, r, rtol=0, atol=1e-5 * np.abs(r).max())
+
+
+def test_backward_out_non_contiguous_and_float16():
+    head, x, g, mean, std, gm, gs = _bwd_inputs((6, 40), -1)
+    want = cpu.layer_norm_backward(head, x, g, mean, std, gm, gs, axis=-1)
+    # Fortran-ordered data / head and a strided gamma give the same result
+    got = cpu.layer_norm_backward(np.asfortranarray(head), np.asfortranarray(x), np.repeat(g, 2)[::2], mean, std,
+                                  gm, gs, axis=-1)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    outs = tuple(np.empty_like(w) for w in want)
+    got = cpu.layer_norm_backward(head, x, g, mean, std, gm, gs, axis=-1, out=outs)
+    assert all(a is b for a, b in zip(got, outs))
+    for a, b in zip(outs, want):
+        np.testing.assert_array_equal(a, b)
+    # a transposed view with the normalised axis in the middle
+    head3, x3, g3, mean3, std3, _, _ = _bwd_inputs((4, 9, 6), 1)
+    want3 = cpu.layer_norm_backward(head3, x3, g3, mean3, std3, axis=1)
+    xt = np.ascontiguousarray(x3.transpose(2, 1, 0)).transpose(2, 1, 0)
+    ht = np.ascontiguousarray(head3.transpose(2, 1, 0)).transpose(2, 1, 0)
+    for a, b in zip(cpu.layer_norm_backward(ht, xt, g3, mean3, std3, axis=1), want3):
+        np.testing.assert_array_equal(a, b)
+    # float16: computed in float32, results in float16
+    h16 = [a.astype(np.float16) for a in (head, x, g, mean, std, gm, gs)]
+    ref = ln_backward_reference(*[a.astype(np.float64) for a in h16], axis=-1)
+    got = cpu.layer_norm_backward(*h16, axis=-1)
+    for a, r in zip(got, ref):
+        assert a.dtype == np.float16
+        np.testing.assert_allclose(a.astype(np.float64), r, rtol=2e-3, atol=3e-3 * np.abs(r).max())
+
+
+def test_backward_empty():
+    for shape in ((0, 4), (3, 0)):
+        x = np.ones(shape, np.float32)
+        st = (shape[0], 1)
+        dx, dg, db = cpu.layer_norm_backward(x, x, np.ones(shape[1], np.float32), np.zeros(st, np.float32),
+                                             np.ones(st, np.float32), axis=-1)
+        assert dx.shape == shape and dg.shape == db.shape == (shape[1],)
+        assert (dg == 0).all() and (db == 0).all()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_layernorm_grad_uses_backward_op_and_matches_composite(create_graph):
+    """LayerNorm's grad rule (one _backward_LayerNorm call) == the registry-op composite it replaced, for
+    first-order gradients and a gradient of a gradient (output_mean_var: heads on mean and std too)."""
+    from hybridnet.ops import get_op
+    from hybridnet.ops import norm as ops_norm
+    rng = np.random.default_rng(8)
+    vals = [rng.uniform(-2, 2, (3, 5, 4)), rng.uniform(0.5, 1.5, 5), rng.uniform(-1, 1, 5)]
+    heads = [rng.uniform(-1, 1, s) for s in ((3, 5, 4), (3, 1, 4), (3, 1, 4))]
+    op = get_op("LayerNorm")
+    res = []
+    for rule in (op.grad, ops_norm._ln_grad_composite):
+        old, op.grad = op.grad, rule
+        try:
+            arrs = [nd.array(v, dtype="float64") for v in vals]
+            for a in arrs:
+                a.attach_grad()
+            with autograd.record():
+                outs = nd.LayerNorm(*arrs, axis=1, output_mean_var=True)
+                gx = autograd.grad(outs, [arrs[0]], head_grads=[nd.array(h, dtype="float64") for h in heads],
+                                   create_graph=create_graph)[0]
+                z = (gx * gx).sum() if create_graph else None
+            if create_graph:
+                z.backward()
+                res.append([gx.asnumpy()] + [a.grad.asnumpy() for a in arrs])
+            else:
+                res.append([gx.asnumpy()])
+        finally:
+            op.grad = old
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,axis,extra", [((4, 6), -1, True), ((2, 3, 4), 1, False)])
+def test_backward_gpu_matches_cpu(shape, axis, extra):
+    if mx.num_gpus() == 0:
+        pytest.skip("no GPU and no simulator")
+    args = _bwd_inputs(shape, axis)
+    if not extra:
+        args = args[:5]
+    want = nd._backward_LayerNorm(*[nd.array(a) for a in args], axis=axis)
+    got = nd._backward_LayerNorm(*[nd.array(a, ctx=mx.gpu(0)) for a in args], axis=axis)
+    for a, b in zip(got, want):
+        assert a.context == mx.gpu(0)
+        np.testing.assert_allclose(a.asnumpy(), b.asnumpy(), rtol=1e-5, atol=1e-5)

@@ -23,7 +23,7 @@ from ..generic import norm as _generic
 from ..generic.norm import finish_stats, use_batch_stats
 from .threading import PARALLEL_MIN_SIZE
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "l2_normalization"]
+__all__ = ["batch_norm", "layer_norm", "layer_norm_backward", "group_norm", "instance_norm", "l2_normalization"]
 
 _JIT = {}
 
@@ -222,6 +222,9 @@ _register("_contrib_SyncBatchNorm", fixed_axis=1)
 # puts a zero-divisor branch in L2Normalization's ``x / norm`` loop, which then stayed scalar, 4x slower).
 # float16 data is computed in float32. Empty reductions (and 0-size data) go to the array-API body (NaN
 # statistics). Measured against the NumPy composite (kernels/generic/norm.py) in BENCHMARKS.md "LayerNorm".
+# LayerNorm's backward (``_backward_LayerNorm``) is the same shape of kernel: per row one pass for the sums
+# of gx = g * gamma and gx * xhat (and the dgamma/dbeta column sums), one pass writing dx; parallel over
+# blocks of rows with the forward's threshold.
 
 _RJIT = {}
 
@@ -348,8 +351,125 @@ def _row_kernels():
             return 0
         return l2_mid
 
+    def make_bwd_rows(par, wide):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par, error_model="numpy")
+        def bwd_rows(g2, x2, gamma, mean, inv, gm, gs, dx2, pg, pb):
+            # LayerNorm's backward over rows, split into pg.shape[0] blocks (one per thread when parallel).
+            # Per row: the sums of gx = g * gamma and gx * xhat (float64 when ``wide``, else the compute dtype
+            # with reassociating adds), then dx = g * gamma * inv + xhat * k1 + k0 with typed row constants.
+            # dgamma/dbeta: per-block column sums in the compute dtype flushed into float64 every 64 rows.
+            R, L = x2.shape
+            nblk = pg.shape[0]
+            step = (R + nblk - 1) // nblk
+            for bi in rng(nblk):
+                cg = np.zeros(L, x2.dtype)
+                cb = np.zeros(L, x2.dtype)
+                kk = np.zeros(2, x2.dtype)
+                r0 = bi * step
+                r1 = min(R, r0 + step)
+                for r in range(r0, r1):
+                    mu = mean[r]
+                    iv = inv[r]
+                    if wide:
+                        a = 0.0
+                        b = 0.0
+                        for i in range(L):
+                            gi = g2[r, i]
+                            xh = (x2[r, i] - mu) * iv
+                            gx = gi * gamma[i]
+                            a = radd(a, np.float64(gx))
+                            b = radd(b, np.float64(gx * xh))
+                            cg[i] += gi * xh
+                            cb[i] += gi
+                        sa = a
+                        sb = b
+                    else:
+                        kk[0] = 0
+                        an = kk[0]
+                        bn = kk[0]
+                        for i in range(L):
+                            gi = g2[r, i]
+                            xh = (x2[r, i] - mu) * iv
+                            gx = gi * gamma[i]
+                            an = radd(an, gx)
+                            bn = radd(bn, gx * xh)
+                            cg[i] += gi * xh
+                            cb[i] += gi
+                        sa = np.float64(an)
+                        sb = np.float64(bn)
+                    if (r - r0) % 64 == 63 or r == r1 - 1:
+                        for i in range(L):
+                            pg[bi, i] += cg[i]
+                            pb[bi, i] += cb[i]
+                            cg[i] = 0
+                            cb[i] = 0
+                    # dx = (gx - sa/L - xh * sb/L) * iv + gm/L + gs/L * xh
+                    kk[0] = np.float64(gm[r]) / L - sa / L * np.float64(iv)
+                    kk[1] = np.float64(gs[r]) / L - sb / L * np.float64(iv)
+                    k0 = kk[0]
+                    k1 = kk[1]
+                    for i in range(L):
+                        xh = (x2[r, i] - mu) * iv
+                        dx2[r, i] = g2[r, i] * gamma[i] * iv + xh * k1 + k0
+            return 0
+        return bwd_rows
+
+    def make_bwd_mid(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par, error_model="numpy")
+        def bwd_mid(g3, x3, gamma, mean, inv, gm, gs, dx3, pg, pb, acc):
+            # LayerNorm's backward over the middle axis of (O, C, I): per outer index the sums over C for each
+            # inner position in acc's dtype (float64 for long reductions, else the compute dtype), per-block
+            # float64 sums for dgamma/dbeta
+            O, C, I = x3.shape
+            nblk = pg.shape[0]
+            step = (O + nblk - 1) // nblk
+            for bi in rng(nblk):
+                s1 = acc[bi, 0]
+                s2 = acc[bi, 1]
+                mu = np.empty(I, x3.dtype)    # local rows: no aliasing with dx3 (keeps the loops vectorised)
+                iv = np.empty(I, x3.dtype)
+                k0 = np.empty(I, x3.dtype)
+                k1 = np.empty(I, x3.dtype)
+                for o in range(bi * step, min(O, bi * step + step)):
+                    for i in range(I):
+                        mu[i] = mean[o, i]
+                        iv[i] = inv[o, i]
+                        s1[i] = 0
+                        s2[i] = 0
+                    for c in range(C):
+                        gc = gamma[c]
+                        ag = 0.0
+                        ab = 0.0
+                        for i in range(I):
+                            gi = g3[o, c, i]
+                            xh = (x3[o, c, i] - mu[i]) * iv[i]
+                            gx = gi * gc
+                            s1[i] += gx
+                            s2[i] += gx * xh
+                            ag = radd(ag, np.float64(gi * xh))
+                            ab = radd(ab, np.float64(gi))
+                        pg[bi, c] += ag
+                        pb[bi, c] += ab
+                    for i in range(I):
+                        ivd = np.float64(iv[i])
+                        k0[i] = np.float64(gm[o, i]) / C - np.float64(s1[i]) / C * ivd
+                        k1[i] = np.float64(gs[o, i]) / C - np.float64(s2[i]) / C * ivd
+                    for c in range(C):
+                        gc = gamma[c]
+                        for i in range(I):
+                            xh = (x3[o, c, i] - mu[i]) * iv[i]
+                            dx3[o, c, i] = g3[o, c, i] * gc * iv[i] + xh * k1[i] + k0[i]
+            return 0
+        return bwd_mid
+
     k = _RJIT["k"] = SimpleNamespace(
         rows=(make_rows(False), make_rows(True)), mid=(make_mid(False), make_mid(True)),
+        bwd_rows={(p, w): make_bwd_rows(p, w) for p in (False, True) for w in (False, True)},
+        bwd_mid=(make_bwd_mid(False), make_bwd_mid(True)),
         l2_rows=(make_l2_rows(False), make_l2_rows(True)), l2_mid=(make_l2_mid(False), make_l2_mid(True)))
     return k
 
@@ -413,6 +533,44 @@ def layer_norm(data, gamma, beta, out=None, axis=-1, eps=1e-5, **_):
         _row_kernels().mid[_par(O * C * I, O)](x3, np.ascontiguousarray(gamma, dtype=cdt),
                                                np.ascontiguousarray(beta, dtype=cdt), float(eps), y, m, s)
     return _finish(data, y, direct, (m.reshape(st), s.reshape(st)), out)
+
+
+# Reductions longer than this accumulate the backward's row sums in float64; shorter ones in the compute
+# dtype with reassociating (lane-parallel) adds: each partial sum then holds at most L / 32 terms, within a
+# few ulps of the float64 result, and the (1024, 256) row kernel ran 69 vs 118 us (BENCHMARKS.md "LayerNorm").
+BWD_WIDE_ROW = 4096
+
+
+@register_kernel("_backward_LayerNorm", "cpu")
+def layer_norm_backward(grad_out, data, gamma, mean, std, grad_mean=None, grad_std=None, out=None, axis=-1, **_):
+    """LayerNorm's gradient (``_backward_LayerNorm``): one Numba call; the optional mean/std head gradients
+    are per-row vectors (zeros when absent) folded into the row constants."""
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    if data.size == 0 or C == 0:
+        return _generic.layer_norm_backward(grad_out, data, gamma, mean, std, grad_mean, grad_std, axis=axis,
+                                            out=out)
+    cdt = compute_dtype(data.dtype)
+    x3 = _prep(data, (O, C, I))
+    g3 = _prep(grad_out, (O, C, I))
+    mu = _prep(mean, (O, I))
+    inv = cdt.type(1) / _prep(std, (O, I))
+    gm = np.zeros((O, I), cdt) if grad_mean is None else _prep(grad_mean, (O, I))
+    gs = np.zeros((O, I), cdt) if grad_std is None else _prep(grad_std, (O, I))
+    gam = np.ascontiguousarray(gamma, dtype=cdt)
+    dx, direct = _y_buffer(data, out, (O, C, I))
+    par = _par(O * C * I, O)
+    nblk = min(_threads(), O) if par else 1
+    pg, pb = np.zeros((nblk, C)), np.zeros((nblk, C))
+    wide = C > BWD_WIDE_ROW
+    k = _row_kernels()
+    if I == 1:
+        k.bwd_rows[par, wide](g3.reshape(O, C), x3.reshape(O, C), gam, mu.reshape(O), inv.reshape(O), gm.reshape(O),
+                              gs.reshape(O), dx.reshape(O, C), pg, pb)
+    else:
+        acc = np.empty((nblk, 2, I), np.float64 if wide else cdt)
+        k.bwd_mid[par](g3, x3, gam, mu, inv, gm, gs, dx, pg, pb, acc)
+    return _finish(data, dx, direct, (pg.sum(axis=0), pb.sum(axis=0)), out)
 
 
 def _grouped_norm(data, gamma, beta, k, eps, want_var, out):

@@ -26,8 +26,9 @@ _register("_contrib_BatchNormWithReLU", relu=True)
 _register("_contrib_SyncBatchNorm", fixed_axis=1)
 
 
-# LayerNorm / GroupNorm / InstanceNorm / L2Normalization: the array-API bodies on CuPy (CuPy's fused
-# reductions and broadcasts; no GPU was available to measure hand-written numba.cuda kernels against them)
+# LayerNorm (+ _backward_LayerNorm) / GroupNorm / InstanceNorm / L2Normalization: the array-API bodies on CuPy
+# (CuPy's fused reductions and broadcasts; no GPU was available to measure hand-written numba.cuda kernels
+# against them)
 def _register_row(name, body):
     @register_kernel(name, "gpu")
     def kernel(data, *params, out=None, **attrs):
@@ -38,6 +39,7 @@ def _register_row(name, body):
 
 
 _register_row("LayerNorm", _gen.layer_norm)
+_register_row("_backward_LayerNorm", _gen.layer_norm_backward)
 _register_row("GroupNorm", _gen.group_norm)
 _register_row("InstanceNorm", _gen.instance_norm)
 _register_row("L2Normalization", _gen.l2_normalization)

@@ -13,8 +13,8 @@ from ...ops.trace_base import TRAINING
 from ..backend import xp_of
 from .nn_basic import emit_outputs
 
-__all__ = ["batch_norm", "use_batch_stats", "finish_stats", "layer_norm", "group_norm", "instance_norm",
-           "l2_normalization"]
+__all__ = ["batch_norm", "use_batch_stats", "finish_stats", "layer_norm", "layer_norm_backward", "group_norm",
+           "instance_norm", "l2_normalization"]
 
 
 def use_batch_stats(use_global_stats, count):
@@ -102,6 +102,31 @@ def layer_norm(data, gamma, beta, *, axis, eps, out=None, **_):
     dt = data.dtype
     return emit_outputs((y.astype(dt, copy=False).reshape(data.shape), mean.astype(dt, copy=False).reshape(st),
                          std.astype(dt, copy=False).reshape(st)), out)
+
+
+def layer_norm_backward(grad_out, data, gamma, mean, std, grad_mean=None, grad_std=None, *, axis, out=None, **_):
+    """``_backward_LayerNorm``: ``(grad_data, grad_gamma, grad_beta)`` (see ops/norm.py)."""
+    xp = xp_of(data)
+    cdt = compute_dtype(data.dtype)
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    x3 = data.reshape(O, C, I).astype(cdt, copy=False)
+    g3 = grad_out.reshape(O, C, I).astype(cdt, copy=False)
+    inv = cdt.type(1) / std.reshape(O, 1, I).astype(cdt, copy=False)
+    xhat = (x3 - mean.reshape(O, 1, I).astype(cdt, copy=False)) * inv
+    gx = g3 * gamma.astype(cdt, copy=False).reshape(1, C, 1)
+    if C:
+        dx = (gx - gx.mean(axis=1, keepdims=True) - xhat * (gx * xhat).mean(axis=1, keepdims=True)) * inv
+        if grad_mean is not None:
+            dx = dx + grad_mean.reshape(O, 1, I).astype(cdt, copy=False) * cdt.type(1.0 / C)
+        if grad_std is not None:
+            dx = dx + grad_std.reshape(O, 1, I).astype(cdt, copy=False) * xhat * cdt.type(1.0 / C)
+    else:
+        dx = gx
+    dt = data.dtype
+    dgamma = (g3 * xhat).sum(axis=(0, 2)).astype(dt, copy=False)
+    return emit_outputs((dx.astype(dt, copy=False).reshape(data.shape), dgamma,
+                         g3.sum(axis=(0, 2)).astype(dt, copy=False)), out)
 
 
 def _per_group(data, gamma, beta, k, eps, xp):

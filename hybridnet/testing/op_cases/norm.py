@@ -196,6 +196,46 @@ _LAYERNORM = OpCase(
                       dtypes=("float32", "float64", "float32")),
             ErrorCase(((2, 3),) + _gb(3), {"axes": 1}, AttrError, "Did you mean 'axis'")])
 
+def ln_backward_reference(grad_out, data, gamma, mean, std, grad_mean=None, grad_std=None, axis=-1):
+    """NumPy ``_backward_LayerNorm`` in float64 (mean and std are independent inputs): grad of data, gamma,
+    beta."""
+    ax = axis % data.ndim
+    bs = tuple(-1 if i == ax else 1 for i in range(data.ndim))
+    red = tuple(i for i in range(data.ndim) if i != ax)
+    n = data.shape[ax]
+    g = grad_out.astype(np.float64)
+    inv = 1.0 / std.astype(np.float64)
+    xhat = (data.astype(np.float64) - mean.astype(np.float64)) * inv
+    gx = g * gamma.astype(np.float64).reshape(bs)
+    dx = (gx - gx.mean(axis=ax, keepdims=True) - xhat * (gx * xhat).mean(axis=ax, keepdims=True)) * inv
+    if grad_mean is not None:
+        dx = dx + grad_mean.astype(np.float64) / n
+    if grad_std is not None:
+        dx = dx + grad_std.astype(np.float64) * xhat / n
+    dt = data.dtype
+    return dx.astype(dt), (g * xhat).sum(axis=red).astype(dt), g.sum(axis=red).astype(dt)
+
+
+def _bln(shape, axis=-1, extra=False):
+    st = tuple(1 if i == axis % len(shape) else d for i, d in enumerate(shape))
+    return (shape, shape, (shape[axis],), st, st) + ((st, st) if extra else ())
+
+
+_LAYERNORM_BACKWARD = OpCase(
+    "_backward_LayerNorm", ln_backward_reference,
+    [Sample(_bln((3, 5)), {}),
+     Sample(_bln((2, 3, 4), 1), {"axis": 1}, note="middle axis"),
+     Sample(_bln((3, 4), 0, extra=True), {"axis": 0}, note="mean/std head gradients"),
+     Sample(_bln((2, 2, 6), extra=True), {"axis": -1}),
+     Sample(_bln((4,)), {}, note="1-D"),
+     Sample(_bln((0, 4)), {}, note="0-size")],
+    domain=(0.25, 2.0), grad2=True,
+    errors=[ErrorCase(((2, 3), (2, 3), (3,), (2, 1), (2, 2)), {}, ShapeError, r"std has shape \(2, 2\)"),
+            ErrorCase(((2, 4), (2, 3), (3,), (2, 1), (2, 1)), {}, ShapeError, r"grad_out has shape \(2, 4\)"),
+            ErrorCase(((2, 3), (2, 3), (3,), (2, 1), (2, 1)), {"axis": 2}, ShapeError, "axis 2 is out of range"),
+            ErrorCase(((2, 3), (2, 3), (3,), (2, 1), (2, 1)), {}, DTypeError,
+                      "gamma is float64 but data is float32", dtypes=("float32", "float32", "float64", "float32", "float32"))])
+
 _LAYERNORM_F16 = OpCase(
     "LayerNorm", ln_reference,
     [Sample(((4, 8),) + _gb(8), {"output_mean_var": True}), Sample(((2, 3, 4),) + _gb(3), {"axis": 1})],
@@ -254,5 +294,5 @@ _L2NORM_F16 = OpCase(
     "L2Normalization", l2_reference, [Sample(((2, 3, 4),), {"mode": "channel"})], dtypes=("float16",),
     domain=(0.25, 2.0), grad=False, name="L2Normalization_float16")
 
-CASES += [_LAYERNORM, _LAYERNORM_F16, _GROUPNORM, _INSTANCENORM, _INSTANCENORM_F16, _L2NORM, _L2NORM_SIGNED,
+CASES += [_LAYERNORM, _LAYERNORM_BACKWARD, _LAYERNORM_F16, _GROUPNORM, _INSTANCENORM, _INSTANCENORM_F16, _L2NORM, _L2NORM_SIGNED,
           _L2NORM_F16]
