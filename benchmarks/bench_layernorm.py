@@ -1,8 +1,8 @@
 """LayerNorm / GroupNorm / InstanceNorm / L2Normalization kernels: the Numba CPU kernels
 (kernels/cpu/norm.py, serial and prange variants) vs the NumPy composite (the array-API body in
 kernels/generic/norm.py: mean, centred variance, broadcast normalise), float32, us per call. The
-transformer case is LayerNorm over the last axis of (16*64, 256). Also the eager forward+backward of
-nd.LayerNorm under autograd (the gradient composes registry ops).
+transformer case is LayerNorm over the last axis of (16*64, 256). Then nd.LayerNorm forward and
+forward + backward, eager and hybridized (gluon.nn.LayerNorm), and the _backward_LayerNorm kernel alone.
 Run: python benchmarks/bench_layernorm.py"""
 import time
 
@@ -88,24 +88,71 @@ def main():
         print(f"{label:<45} numba serial {t_ser:8.1f}  prange {t_par:8.1f}  default {t_def:8.1f}  "
               f"numpy composite {t_gen:8.1f}{extra}  (us)")
 
-    from hybridnet import autograd, nd
-    x = nd.array(rng.standard_normal((1024, 256)).astype(np.float32))
-    g, b = nd.ones((256,)), nd.zeros((256,))
-    for a in (x, g, b):
-        a.attach_grad()
-    head = nd.ones((1024, 256))
+    end_to_end(rng)
 
-    def fwd_bwd():
-        with autograd.record():
-            y = nd.LayerNorm(x, g, b)
-        y.backward(head)
-        x.grad.wait_to_read()
 
-    def fwd():
-        nd.LayerNorm(x, g, b).wait_to_read()
-    print(f"{'nd.LayerNorm (1024, 256) eager forward':<45} {_time(fwd):8.1f} us;  forward + backward "
-          f"{_time(fwd_bwd):8.1f} us")
+E2E_CASES = [((1024, 256), -1, "transformer"), ((32, 35, 256), -1, "LSTM-LM sized"), ((16, 256, 64), 1, "middle axis")]
 
+
+def end_to_end(rng):
+    """``nd.LayerNorm`` forward and forward + backward (under autograd, head gradient given), eager and in a
+    hybridized ``gluon.nn.LayerNorm``, with LayerNorm's gradient rule as shipped (one ``_backward_LayerNorm``)
+    and with the registry-op composite it replaced (``ops.norm._ln_grad_composite``, swapped in); then the
+    backward kernel alone."""
+    from hybridnet import autograd, gluon, nd
+    from hybridnet.ops import get_op
+    from hybridnet.ops import norm as ops_norm
+    op = get_op("LayerNorm")
+    rules = (("composite", ops_norm._ln_grad_composite), ("fused", op.grad))
+    for shape, axis, what in E2E_CASES:
+        C = shape[axis]
+        x = nd.array(rng.standard_normal(shape).astype(np.float32))
+        g = nd.array(rng.uniform(0.5, 1.5, C).astype(np.float32))
+        b = nd.array(rng.uniform(-1, 1, C).astype(np.float32))
+        for a in (x, g, b):
+            a.attach_grad()
+        head = nd.array(rng.standard_normal(shape).astype(np.float32))
+
+        def fwd():
+            nd.LayerNorm(x, g, b, axis=axis).wait_to_read()
+
+        def fwd_bwd():
+            with autograd.record():
+                y = nd.LayerNorm(x, g, b, axis=axis)
+            y.backward(head)
+            x.grad.wait_to_read()
+
+        label = f"nd.LayerNorm {shape} axis {axis} [{what}]"
+        for rule_name, rule in rules:
+            old, op.grad = op.grad, rule
+            try:
+                net = gluon.nn.LayerNorm(axis=axis, in_channels=C)
+                net.initialize()
+                net.hybridize()
+                net.gamma.set_data(g)
+                net.beta.set_data(b)
+
+                def h_fwd():
+                    net(x).wait_to_read()
+
+                def h_fwd_bwd():
+                    with autograd.record():
+                        y = net(x)
+                    y.backward(head)
+                    x.grad.wait_to_read()
+                print(f"{label:<45} {rule_name:>9} grad: eager fwd {_time(fwd):8.1f}  fwd+bwd {_time(fwd_bwd):8.1f}"
+                      f"   hybridized fwd {_time(h_fwd):8.1f}  fwd+bwd {_time(h_fwd_bwd):8.1f}  (us)")
+            finally:
+                op.grad = old
+        xn, gn, bn, hn = x.asnumpy(), g.asnumpy(), b.asnumpy(), head.asnumpy()
+        _, mean, std = cpu.layer_norm(xn, gn, bn, axis=axis, eps=1e-5)
+        k = lambda: cpu.layer_norm_backward(hn, xn, gn, mean, std, axis=axis)  # noqa: E731
+        t_ser = _time(_force(False, k))
+        t_par = _time(_force(True, k))
+        t_gen = _time(lambda: gen.layer_norm_backward(hn, xn, gn, mean, std, axis=axis))
+        t_fwd = _time(lambda: cpu.layer_norm(xn, gn, bn, axis=axis, eps=1e-5))
+        print(f"{'  kernels':<45} forward {t_fwd:8.1f}  _backward_LayerNorm numba serial {t_ser:8.1f}  prange "
+              f"{t_par:8.1f}  numpy composite {t_gen:8.1f}  (us)")
 
 if __name__ == "__main__":
     main()
