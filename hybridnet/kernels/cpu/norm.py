@@ -536,8 +536,9 @@ def layer_norm(data, gamma, beta, out=None, axis=-1, eps=1e-5, **_):
 
 
 # Reductions longer than this accumulate the backward's row sums in float64; shorter ones in the compute
-# dtype with reassociating (lane-parallel) adds: each partial sum then holds at most L / 32 terms, within a
-# few ulps of the float64 result, and the (1024, 256) row kernel ran 69 vs 118 us (BENCHMARKS.md "LayerNorm").
+# dtype with reassociating (lane-parallel) adds: each partial sum then holds a small fraction of the row,
+# within a few ulps of the float64 result, and the (1024, 256) row kernel ran ~75 vs ~105 us (BENCHMARKS.md
+# "LayerNorm backward").
 BWD_WIDE_ROW = 4096
 
 
