@@ -8,6 +8,9 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see kernels/cpu/threadin
 
 __version__ = "0.1.0"
 
+from . import _malloc  # noqa: E402
+_malloc.tune()   # keep freed array memory in the heap (hybridnet/_malloc.py; HYBRIDNET_MALLOC_TUNING=0 skips)
+
 from . import errors, dtypes, debug  # noqa: E402,F401
 from .errors import HybridNetError, MXNetError  # noqa: E402,F401
 from .device import (Context, Device, cpu, cpu_pinned, current_context, current_device, gpu,  # noqa: E402,F401
