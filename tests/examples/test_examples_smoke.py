@@ -44,3 +44,10 @@ def test_lstm_lm_smoke(tmp_path):
                        "--plot", str(tmp_path / "l.png")])
     assert (tmp_path / "l.png").exists()
     assert ppl < 1500         # vocab ~1900: uniform guessing gives ~1900
+
+
+def test_cnn_digits_learns(tmp_path):
+    mod = runpy.run_path(str(EX / "cnn_digits.py"), run_name="cnn_digits")
+    acc = mod["main"](["--epochs", "2", "--no-progress", "--plot", str(tmp_path / "c.png")])
+    assert (tmp_path / "c.png").exists()
+    assert acc > 0.9, f"CNN reached only {acc:.3f} after 2 epochs"
