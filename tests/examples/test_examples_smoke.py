@@ -51,3 +51,50 @@ def test_cnn_digits_learns(tmp_path):
     acc = mod["main"](["--epochs", "2", "--no-progress", "--plot", str(tmp_path / "c.png")])
     assert (tmp_path / "c.png").exists()
     assert acc > 0.9, f"CNN reached only {acc:.3f} after 2 epochs"
+
+
+def _write_idx(path, arr):
+    import gzip
+    import struct
+    import numpy as np
+    arr = np.asarray(arr, dtype=np.uint8)
+    header = struct.pack(">BBBB", 0, 0, 8, arr.ndim) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + arr.tobytes())
+
+
+def test_lenet_mnist_on_local_files(tmp_path):
+    """LeNet example on tiny MNIST-format files (the real ones are read the same way)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 256), ("t10k", 64)):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 50, (n, 28, 28))
+        for k in range(10):
+            x[y == k, 2 * k:2 * k + 3, 4:24] = 255          # learnable: a bright band per class
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", x)
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", y)
+    mod = runpy.run_path(str(EX / "lenet_mnist.py"), run_name="lenet_mnist")
+    acc = mod["main"](["--root", str(tmp_path), "--epochs", "2", "--batch-size", "32", "--lr", "0.01", "--no-progress",
+                       "--plot", str(tmp_path / "l.png")])
+    assert (tmp_path / "l.png").exists()
+    assert acc > 0.5
+
+
+def test_lenet_mnist_missing_files_message(tmp_path, capsys, monkeypatch):
+    from hybridnet.gluon import utils
+    def offline(*a, **k):
+        raise utils.DownloadError("offline (test)")
+    monkeypatch.setattr(utils, "download", offline)
+    mod = runpy.run_path(str(EX / "lenet_mnist.py"), run_name="lenet_mnist")
+    assert mod["main"](["--root", str(tmp_path / "none"), "--no-progress"]) is None
+    out = capsys.readouterr().out
+    assert "train-images-idx3-ubyte.gz" in out and "Place these files there" in out
+
+
+def test_resnet20_synthetic_smoke(tmp_path, capsys):
+    mod = runpy.run_path(str(EX / "resnet20_cifar.py"), run_name="resnet20_cifar")
+    mod["main"](["--synthetic", "--epochs", "1", "--max-steps", "3", "--batch-size", "8", "--no-progress",
+                 "--plot", str(tmp_path / "r.png")])
+    out = capsys.readouterr().out
+    assert "SYNTHETIC stand-in" in out and (tmp_path / "r.png").exists()
