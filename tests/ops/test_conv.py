@@ -72,6 +72,7 @@ def _prim_sets():
         "numba": cpu_conv.PRIMS,
         "numba chunk 1 sample": dict(cpu_conv.PRIMS, chunk_bytes=1),
         "numba chunk 3 KB": dict(cpu_conv.PRIMS, chunk_bytes=3000),
+        "unchunked": dict(cpu_conv.PRIMS, chunk_bytes=None),
         "numba no direct depthwise": dict(cpu_conv.PRIMS, depthwise=None, depthwise_t=None, depthwise_w=None),
         "array-api": gen.PRIMS,
         "array-api no depthwise": dict(gen.PRIMS, depthwise=None, depthwise_t=None, depthwise_w=None),

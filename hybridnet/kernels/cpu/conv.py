@@ -46,115 +46,44 @@ def _kernels():
 
     from numba import njit, prange
 
-    def make_im2col(par):
-        rng = prange if par else range
+    from .simd import helpers
+    radd = helpers().radd
 
-        @njit(cache=True, parallel=par)
-        def im2col(x, col, sd, sh, sw, dd, dh, dw, pd, ph, pw):
-            N, C, D, H, W = x.shape
-            _, KD, KH, KW, _, OD, OH, OW = col.shape
-            for c in rng(C):
-                for kd in range(KD):
-                    for kh in range(KH):
-                        for kw in range(KW):
-                            # valid output range along w for this tap
-                            off = kw * dw - pw
-                            lo = 0
-                            if off < 0:
-                                lo = (-off + sw - 1) // sw
-                            hi = OW
-                            if OW > 0 and (OW - 1) * sw + off >= W:
-                                hi = (W - 1 - off) // sw + 1 if W - 1 - off >= 0 else 0
-                            if lo > hi:
-                                lo = hi
-                            for n in range(N):
-                                for od in range(OD):
-                                    idd = od * sd + kd * dd - pd
-                                    okd = 0 <= idd < D
-                                    for oh in range(OH):
-                                        ih = oh * sh + kh * dh - ph
-                                        crow = col[c, kd, kh, kw, n, od, oh]
-                                        if okd and 0 <= ih < H:
-                                            xrow = x[n, c, idd, ih]
-                                            crow[:lo] = 0
-                                            if sw == 1:
-                                                crow[lo:hi] = xrow[lo + off:hi + off]
-                                            else:
-                                                for ow in range(lo, hi):
-                                                    crow[ow] = xrow[ow * sw + off]
-                                            crow[hi:] = 0
-                                        else:
-                                            crow[:] = 0
-            return 0
-        return im2col
-
-    def make_col2im(par):
-        rng = prange if par else range
-
-        @njit(cache=True, parallel=par)
-        def col2im(col, y, sd, sh, sw, dd, dh, dw):
-            # col (F, KD, KH, KW, N, SD, SH, SW) added into y (F, N, PD, PH, PW) (padded, zeroed)
-            F, KD, KH, KW, N, SD, SH, SW = col.shape
-            for f in rng(F):
-                for kd in range(KD):
-                    for kh in range(KH):
-                        for kw in range(KW):
-                            for n in range(N):
-                                for i in range(SD):
-                                    pd_ = i * sd + kd * dd
-                                    for j in range(SH):
-                                        ph_ = j * sh + kh * dh
-                                        crow = col[f, kd, kh, kw, n, i, j]
-                                        yrow = y[f, n, pd_, ph_]
-                                        o = kw * dw
-                                        if sw == 1:
-                                            yrow[o:o + SW] += crow
-                                        else:
-                                            for k in range(SW):
-                                                yrow[k * sw + o] += crow[k]
-            return 0
-        return col2im
+    # Rows are taken as 1-D slices starting at the tap's offset, so every inner index is a non-negative
+    # loop counter: Numba then emits no negative-index wraparound and LLVM vectorises the row loop
+    # (3x faster than indexing x[n, c, i, j, ow * s + off] directly, measured).
 
     def make_depthwise(par):
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def depthwise(x, w, y, sd, sh, sw, dd, dh, dw, pd, ph, pw):
-            # x (N, C, D, H, W), w (C, KD, KH, KW) -> y (C, N, OD, OH, OW) (zeroed)
-            N, C, D, H, W = x.shape
+        def depthwise(xp, w, y, sd, sh, sw, dd, dh, dw):
+            # xp (N, C, PD, PH, PW) padded data, w (C, KD, KH, KW) -> y (N, C, OD, OH, OW)
+            N, C = xp.shape[0], xp.shape[1]
             _, KD, KH, KW = w.shape
             _, _, OD, OH, OW = y.shape
             for c in rng(C):
-                for kw in range(KW):
-                    off = kw * dw - pw
-                    lo = 0
-                    if off < 0:
-                        lo = (-off + sw - 1) // sw
-                    hi = OW
-                    if OW > 0 and (OW - 1) * sw + off >= W:
-                        hi = (W - 1 - off) // sw + 1 if W - 1 - off >= 0 else 0
-                    if lo > hi:
-                        lo = hi
-                    for kd in range(KD):
-                        for kh in range(KH):
-                            wv = w[c, kd, kh, kw]
-                            for n in range(N):
-                                for od in range(OD):
-                                    idd = od * sd + kd * dd - pd
-                                    if idd < 0 or idd >= D:
-                                        continue
-                                    for oh in range(OH):
-                                        ih = oh * sh + kh * dh - ph
-                                        if ih < 0 or ih >= H:
-                                            continue
-                                        yrow = y[c, n, od, oh]
-                                        xrow = x[n, c, idd, ih]
+                acc = np.empty(OW, y.dtype)
+                for n in range(N):
+                    for od in range(OD):
+                        for oh in range(OH):
+                            for ow in range(OW):
+                                acc[ow] = 0
+                            for kd in range(KD):
+                                for kh in range(KH):
+                                    xr = xp[n, c, od * sd + kd * dd, oh * sh + kh * dh]
+                                    for kw in range(KW):
+                                        wv = w[c, kd, kh, kw]
+                                        xs = xr[kw * dw:]
                                         if sw == 1:
-                                            for ow in range(lo, hi):
-                                                yrow[ow] += wv * xrow[ow + off]
+                                            for ow in range(OW):
+                                                acc[ow] += wv * xs[ow]
                                         else:
-                                            for ow in range(lo, hi):
-                                                yrow[ow] += wv * xrow[ow * sw + off]
+                                            for ow in range(OW):
+                                                acc[ow] += wv * xs[ow * sw]
+                            yr = y[n, c, od, oh]
+                            for ow in range(OW):
+                                yr[ow] = acc[ow]
             return 0
         return depthwise
 
@@ -162,27 +91,27 @@ def _kernels():
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def depthwise_t(x, w, y, sd, sh, sw, dd, dh, dw):
-            # x (N, C, SD, SH, SW), w (C, KD, KH, KW) -> y (C, N, PD, PH, PW) (padded, zeroed)
+        def depthwise_t(x, w, yp, sd, sh, sw, dd, dh, dw):
+            # x (N, C, SD, SH, SW), w (C, KD, KH, KW) added into yp (N, C, PD, PH, PW) (padded, zeroed)
             N, C, SD, SH, SW = x.shape
             _, KD, KH, KW = w.shape
             for c in rng(C):
-                for kd in range(KD):
-                    for kh in range(KH):
-                        for kw in range(KW):
-                            wv = w[c, kd, kh, kw]
-                            o = kw * dw
-                            for n in range(N):
-                                for i in range(SD):
-                                    for j in range(SH):
-                                        yrow = y[c, n, i * sd + kd * dd, j * sh + kh * dh]
-                                        xrow = x[n, c, i, j]
+                for n in range(N):
+                    for i in range(SD):
+                        for j in range(SH):
+                            xr = x[n, c, i, j]
+                            for kd in range(KD):
+                                for kh in range(KH):
+                                    yr = yp[n, c, i * sd + kd * dd, j * sh + kh * dh]
+                                    for kw in range(KW):
+                                        wv = w[c, kd, kh, kw]
+                                        ys = yr[kw * dw:]
                                         if sw == 1:
                                             for k in range(SW):
-                                                yrow[k + o] += wv * xrow[k]
+                                                ys[k] += wv * xr[k]
                                         else:
                                             for k in range(SW):
-                                                yrow[k * sw + o] += wv * xrow[k]
+                                                ys[k * sw] += wv * xr[k]
             return 0
         return depthwise_t
 
@@ -190,51 +119,41 @@ def _kernels():
         rng = prange if par else range
 
         @njit(cache=True, parallel=par)
-        def depthwise_w(x, dy, dwt, sd, sh, sw, dd, dh, dw, pd, ph, pw):
-            # dwt[c, kd, kh, kw] = sum_n,o dy[n, c, o] * x[n, c, o * s + k * d - p]
-            N, C, D, H, W = x.shape
+        def depthwise_w(xp, dy, dwt, sd, sh, sw, dd, dh, dw):
+            # dwt[c, kd, kh, kw] = sum over n, o of dy[n, c, o] * xp[n, c, o * s + k * d] (xp padded);
+            # each row's dot product reassociates (vectorised), rows add up in float64
+            N, C = xp.shape[0], xp.shape[1]
             _, KD, KH, KW = dwt.shape
             _, _, OD, OH, OW = dy.shape
             for c in rng(C):
-                for kw in range(KW):
-                    off = kw * dw - pw
-                    lo = 0
-                    if off < 0:
-                        lo = (-off + sw - 1) // sw
-                    hi = OW
-                    if OW > 0 and (OW - 1) * sw + off >= W:
-                        hi = (W - 1 - off) // sw + 1 if W - 1 - off >= 0 else 0
-                    if lo > hi:
-                        lo = hi
-                    for kd in range(KD):
-                        for kh in range(KH):
-                            acc = 0.0
-                            for n in range(N):
-                                for od in range(OD):
-                                    idd = od * sd + kd * dd - pd
-                                    if idd < 0 or idd >= D:
-                                        continue
-                                    for oh in range(OH):
-                                        ih = oh * sh + kh * dh - ph
-                                        if ih < 0 or ih >= H:
-                                            continue
-                                        grow = dy[n, c, od, oh]
-                                        xrow = x[n, c, idd, ih]
+                tot = np.zeros((KD, KH, KW))
+                for n in range(N):
+                    for od in range(OD):
+                        for oh in range(OH):
+                            gr = dy[n, c, od, oh]
+                            for kd in range(KD):
+                                for kh in range(KH):
+                                    xr = xp[n, c, od * sd + kd * dd, oh * sh + kh * dh]
+                                    for kw in range(KW):
+                                        xs = xr[kw * dw:]
+                                        a = gr[0] * xs[0] if OW > 0 else gr.dtype.type(0)
                                         if sw == 1:
-                                            for ow in range(lo, hi):
-                                                acc += grow[ow] * xrow[ow + off]
+                                            for ow in range(1, OW):
+                                                a = radd(a, gr[ow] * xs[ow])
                                         else:
-                                            for ow in range(lo, hi):
-                                                acc += grow[ow] * xrow[ow * sw + off]
-                            dwt[c, kd, kh, kw] = acc
+                                            for ow in range(1, OW):
+                                                a = radd(a, gr[ow] * xs[ow * sw])
+                                        tot[kd, kh, kw] += a
+                for kd in range(KD):
+                    for kh in range(KH):
+                        for kw in range(KW):
+                            dwt[c, kd, kh, kw] = tot[kd, kh, kw]
             return 0
         return depthwise_w
 
-    k = SimpleNamespace(im2col=(make_im2col(False), make_im2col(True)),
+    k = SimpleNamespace(depthwise=(make_depthwise(False), make_depthwise(True)),
                         depthwise_t=(make_depthwise_t(False), make_depthwise_t(True)),
-                        depthwise_w=(make_depthwise_w(False), make_depthwise_w(True)),
-                        col2im=(make_col2im(False), make_col2im(True)),
-                        depthwise=(make_depthwise(False), make_depthwise(True)))
+                        depthwise_w=(make_depthwise_w(False), make_depthwise_w(True)))
     _JIT["k"] = k
     return k
 
@@ -252,56 +171,33 @@ def _f(a):
     return a.dtype in (np.float32, np.float64)
 
 
-def im2col(xp, x, kernel, stride, dilate, pad, OS, out=None):
-    if not _f(x):
-        return _generic.im2col(xp, x, kernel, stride, dilate, pad, OS, out)
-    N, C = x.shape[:2]
-    col = np.empty((C,) + tuple(kernel) + (N,) + tuple(OS), x.dtype) if out is None else out
-    if col.size == 0:
-        return col
-    col8 = col.reshape((C,) + _as3(kernel, 1) + (N,) + _as3(OS, 1))
-    fn = _kernels().im2col[col.size >= PARALLEL_MIN_SIZE and C > 1]
-    fn(_x5(x), col8, *_as3(stride, 1), *_as3(dilate, 1), *_as3(pad, 0))
-    return col
-
-
-def col2im(xp, col, stride, dilate, padded):
-    """As the array-API version, but the result ``(F, N, *padded)`` is a transposed view of an
-    ``(N, F, *padded)`` buffer (the caller's crop then copies rows in order)."""
-    if not _f(col):
-        return _generic.col2im(xp, col, stride, dilate, padded)
-    nsp = len(padded)
-    F_ = col.shape[0]
-    K = col.shape[1:1 + nsp]
-    N = col.shape[1 + nsp]
-    S = col.shape[2 + nsp:]
-    y = np.zeros((N, F_) + tuple(padded), col.dtype)
-    yt = np.moveaxis(y, 0, 1)
-    if col.size == 0:
-        return yt
-    col8 = col.reshape((F_,) + _as3(K, 1) + (N,) + _as3(S, 1))
-    y5 = yt.reshape((F_, N) + _as3(padded, 1))
-    fn = _kernels().col2im[col.size >= PARALLEL_MIN_SIZE and F_ > 1]
-    fn(col8, y5, *_as3(stride, 1), *_as3(dilate, 1))
-    return yt
-
-
 def _w4(w):
     C = w.shape[0]
     K = w.shape[2:]
     return np.ascontiguousarray(w.reshape((C,) + K)).reshape((C,) + _as3(K, 1))
 
 
+def _pad5(x, pad):
+    """``x (N, C, *S)`` zero-padded, as ``(N, C, D, H, W)``."""
+    if any(pad):
+        xp = np.zeros(x.shape[:2] + tuple(s + 2 * p for s, p in zip(x.shape[2:], pad)), x.dtype)
+        xp[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, x.shape[2:]))] = x
+        x = xp
+    return _x5(x)
+
+
+def _par(size, C):
+    return size >= PARALLEL_MIN_SIZE and C > 1
+
+
 def depthwise(xp, x, w, stride, dilate, pad, OS):
     if not _f(x):
         return _generic.depthwise(xp, x, w, stride, dilate, pad, OS)
     N, C = x.shape[:2]
-    y = np.zeros((C, N) + tuple(OS), x.dtype)
-    if y.size == 0:
-        return y
-    y5 = y.reshape((C, N) + _as3(OS, 1))
-    fn = _kernels().depthwise[y.size >= PARALLEL_MIN_SIZE and C > 1]
-    fn(_x5(x), _w4(w), y5, *_as3(stride, 1), *_as3(dilate, 1), *_as3(pad, 0))
+    y = np.empty((N, C) + tuple(OS), x.dtype)
+    if y.size:
+        fn = _kernels().depthwise[_par(y.size, C)]
+        fn(_pad5(x, pad), _w4(w), y.reshape((N, C) + _as3(OS, 1)), *_as3(stride, 1), *_as3(dilate, 1))
     return y
 
 
@@ -309,27 +205,25 @@ def depthwise_t(xp, x, w, stride, dilate, padded):
     if not _f(x):
         return _generic.depthwise_t(xp, x, w, stride, dilate, padded)
     N, C = x.shape[:2]
-    y = np.zeros((C, N) + tuple(padded), x.dtype)
-    if x.size == 0:
-        return y
-    y5 = y.reshape((C, N) + _as3(padded, 1))
-    fn = _kernels().depthwise_t[x.size >= PARALLEL_MIN_SIZE and C > 1]
-    fn(_x5(x), _w4(w), y5, *_as3(stride, 1), *_as3(dilate, 1))
+    y = np.zeros((N, C) + tuple(padded), x.dtype)
+    if x.size:
+        fn = _kernels().depthwise_t[_par(x.size, C)]
+        fn(_x5(x), _w4(w), y.reshape((N, C) + _as3(padded, 1)), *_as3(stride, 1), *_as3(dilate, 1))
     return y
 
 
 def depthwise_w(xp, x, dy, kernel, stride, dilate, pad):
     if not _f(x):
         return _generic.depthwise_w(xp, x, dy, kernel, stride, dilate, pad)
-    N, C = x.shape[:2]
+    C = x.shape[1]
     dw = np.zeros((C,) + _as3(kernel, 1), x.dtype)
     if x.size and dy.size:
-        fn = _kernels().depthwise_w[dy.size >= PARALLEL_MIN_SIZE and C > 1]
-        fn(_x5(x), _x5(dy), dw, *_as3(stride, 1), *_as3(dilate, 1), *_as3(pad, 0))
+        fn = _kernels().depthwise_w[_par(dy.size, C)]
+        fn(_pad5(x, pad), _x5(dy), dw, *_as3(stride, 1), *_as3(dilate, 1))
     return dw.reshape((C, 1) + tuple(kernel))
 
 
-PRIMS = {"im2col": im2col, "col2im": col2im, "depthwise": depthwise, "depthwise_t": depthwise_t,
+PRIMS = {"im2col": _generic.im2col, "col2im": _generic.col2im, "depthwise": depthwise, "depthwise_t": depthwise_t,
          "depthwise_w": depthwise_w, "chunk_bytes": CHUNK_BYTES}
 
 

@@ -76,51 +76,59 @@ def col2im(xp, col, stride, dilate, padded):
     return y
 
 
+def _padded_nc(xp, x, pad):
+    """``x (N, C, *S)`` zero-padded (``x`` itself without padding)."""
+    if not any(pad):
+        return x
+    S = x.shape[2:]
+    xpad = xp.zeros(x.shape[:2] + tuple(s + 2 * p for s, p in zip(S, pad)), x.dtype)
+    xpad[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(pad, S))] = x
+    return xpad
+
+
 def _bcast_w(w, tap, nd):
-    return w[(slice(None), 0) + tap].reshape((-1,) + (1,) * (nd - 1))
+    return w[(slice(None), 0) + tap].reshape((1, -1) + (1,) * (nd - 2))
 
 
 def depthwise(xp, x, w, stride, dilate, pad, OS):
     """Depthwise convolution (one input and one output channel per group): ``x (N, C, *S)``,
-    ``w (C, 1, *K)`` -> ``(C, N, *OS)``, as a sum over taps (no column matrix)."""
+    ``w (C, 1, *K)`` -> ``(N, C, *OS)``, as a sum over taps (no column matrix)."""
     N, C = x.shape[:2]
-    y = xp.zeros((C, N) + tuple(OS), x.dtype)
+    y = xp.zeros((N, C) + tuple(OS), x.dtype)
     if y.size == 0:
         return y
-    xpad = _padded(xp, x, pad)
-    lead = (slice(None),)
+    xpad = _padded_nc(xp, x, pad)
+    lead = (slice(None),) * 2
     for tap in _taps(w.shape[2:]):
-        y += _bcast_w(w, tap, y.ndim) * xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]
+        y += _bcast_w(w, tap, y.ndim) * xpad[lead + _tap_slices(tap, dilate, stride, OS)]
     return y
 
 
 def depthwise_t(xp, x, w, stride, dilate, padded):
-    """Transposed depthwise convolution: ``x (N, C, *S)``, ``w (C, 1, *K)`` -> ``(C, N, *padded)``."""
+    """Transposed depthwise convolution: ``x (N, C, *S)``, ``w (C, 1, *K)`` -> ``(N, C, *padded)``."""
     N, C = x.shape[:2]
     S = x.shape[2:]
-    y = xp.zeros((C, N) + tuple(padded), x.dtype)
+    y = xp.zeros((N, C) + tuple(padded), x.dtype)
     if x.size == 0:
         return y
-    xt = xp.moveaxis(x, 0, 1)
-    lead = (slice(None),)
+    lead = (slice(None),) * 2
     for tap in _taps(w.shape[2:]):
-        y[lead * 2 + _tap_slices(tap, dilate, stride, S)] += _bcast_w(w, tap, y.ndim) * xt
+        y[lead + _tap_slices(tap, dilate, stride, S)] += _bcast_w(w, tap, y.ndim) * x
     return y
 
 
 def depthwise_w(xp, x, dy, kernel, stride, dilate, pad):
     """Weight gradient of a depthwise convolution: ``(C, 1, *K)``."""
-    N, C = x.shape[:2]
+    C = x.shape[1]
     OS = dy.shape[2:]
     dw = xp.zeros((C, 1) + tuple(kernel), x.dtype)
     if x.size == 0 or dy.size == 0:
         return dw
-    xpad = _padded(xp, x, pad)
-    dyt = xp.moveaxis(dy, 0, 1)
-    red = tuple(range(1, dyt.ndim))
-    lead = (slice(None),)
+    xpad = _padded_nc(xp, x, pad)
+    red = (0,) + tuple(range(2, dy.ndim))
+    lead = (slice(None),) * 2
     for tap in _taps(kernel):
-        dw[(slice(None), 0) + tap] = (dyt * xpad[lead * 2 + _tap_slices(tap, dilate, stride, OS)]).sum(axis=red)
+        dw[(slice(None), 0) + tap] = (dy * xpad[lead + _tap_slices(tap, dilate, stride, OS)]).sum(axis=red)
     return dw
 
 
@@ -206,9 +214,12 @@ def conv_forward(xp, x, w, bias, geom, out=None, prims=PRIMS):
     Kp = math.prod(K)
     Lp = math.prod(OS)
     if _depthwise(g, C, O, Kp, prims, "depthwise"):
-        y = prims["depthwise"](xp, x, w, geom.stride, geom.dilate, geom.pad, OS)
+        y = prims["depthwise"](xp, x, w, geom.stride, geom.dilate, geom.pad, OS)      # (N, C, *OS)
         res = _result(xp, out, (N, O) + tuple(OS), geom.last, cdt)
-        res[...] = xp.moveaxis(y, 0, 1)
+        if res is not out:
+            res = y
+        else:
+            res[...] = y
         return _finish(xp, res, bias, out, geom.last, dt)
     res = _result(xp, out, (N, O) + tuple(OS), geom.last, cdt)
     if res.size == 0:
@@ -262,8 +273,8 @@ def deconv_forward(xp, x, w, bias, geom, pads, adjs, out=None, prims=PRIMS):
         res[...] = 0
         return _finish(xp, res, bias, out, geom.last, dt)
     if _depthwise(g, C, F_, Kp, prims, "depthwise_t"):
-        ypad = prims["depthwise_t"](xp, x, w, geom.stride, geom.dilate, padded)
-        res[...] = xp.moveaxis(ypad[crop], 0, 1)
+        ypad = prims["depthwise_t"](xp, x, w, geom.stride, geom.dilate, padded)       # (N, C, *padded)
+        res[...] = ypad[crop]
         return _finish(xp, res, bias, out, geom.last, dt)
     Cg = C // g
     nb = _chunk(prims, N, F_ * Kp * Ls * cdt.itemsize)
