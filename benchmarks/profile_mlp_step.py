@@ -19,7 +19,12 @@ only (they are experiments, not fixes):
 whole step over 300 steps, and of 3,000 batch-1 inference calls (how the before/after numbers of
 BENCHMARKS.md "Gluon MLP training" were taken, with ``PYTHONPATH`` pointing at each tree).
 
-    python benchmarks/profile_mlp_step.py [--what-if wrt,nocopy] [--eager] [--components]
+``--kernels`` times the kernels changed for this benchmark in isolation (min and median µs): the
+in-place ``sgd_mom_update`` on the first layer's 401,408 float32, the ``FullyConnected`` kernel on a
+batch-1 784->512 layer, and the fused relu-backward group of a 128x512 layer serial vs ``prange``
+right after a GEMM.
+
+    python benchmarks/profile_mlp_step.py [--what-if wrt,nocopy] [--eager] [--components] [--kernels]
 """
 import argparse
 import os
@@ -92,6 +97,7 @@ def main():
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--components", action="store_true", help="JSON: trainer.step, step and batch-1 timings")
+    p.add_argument("--kernels", action="store_true", help="JSON: the changed kernels in isolation")
     a = p.parse_args()
     _common.pin_threads(a.threads)
     import bench_mlp_training as B
@@ -108,6 +114,8 @@ def main():
     from hybridnet import autograd
     if a.components:
         return components(fw, net, loss_fn, trainer, X, Y, a.threads)
+    if a.kernels:
+        return kernels(net, a.threads)
     T, N = defaultdict(float), defaultdict(int)
 
     def wrap(name, k):
@@ -188,6 +196,50 @@ def components(fw, net, loss_fn, trainer, X, Y, threads):
         return [round(min(v) * 1e6, 1), round(statistics.median(v) * 1e6, 1)]
     print(json.dumps({"idle_cpus_before": idle, "trainer_step_us_min_med": q(tr), "step_us_min_med": q(st),
                       "batch1_infer_us_min_med": q(inf)}))
+
+
+def kernels(net, threads):
+    import json
+    import statistics
+    import numpy as np
+    from hybridnet.kernels.cpu import optim
+    from hybridnet.kernels.generic.matmul import fully_connected
+
+    def q(f, n, before=None):
+        for _ in range(20):
+            f()
+        r = []
+        for _ in range(n):
+            if before is not None:
+                before()
+            t = time.perf_counter()
+            f()
+            r.append(time.perf_counter() - t)
+        return [round(min(r) * 1e6, 1), round(statistics.median(r) * 1e6, 1)]
+    rng = np.random.default_rng(0)
+    w, g = rng.standard_normal(401408).astype(np.float32), rng.standard_normal(401408).astype(np.float32)
+    m = np.zeros_like(w)
+    x1, w1, b1 = (rng.standard_normal((1, 784)).astype(np.float32),
+                  rng.standard_normal((512, 784)).astype(np.float32), np.zeros(512, np.float32))
+    o1 = np.empty((1, 512), np.float32)
+    res = {"idle_cpus_before": _common.wait_for_idle(threads - 0.2, 60)}
+    res["sgd_mom_update_401408_inplace_us"] = q(
+        lambda: optim.sgd_mom_update(w, g, m, out=w, lr=0.1, momentum=0.9, rescale_grad=1 / 128), 200)
+    res["fc_batch1_784x512_us"] = q(lambda: fully_connected(x1, w1, b1, out=o1, num_hidden=512), 3000)
+    entry = net._last_entry
+    fused = [k for ex in entry.execs.values() if ex[2] for k, *_ in ex[2][1].steps
+             if getattr(k, "__name__", "") == "cpu_fused"]
+    if fused:
+        k = fused[0]
+        a, b = rng.standard_normal((128, 512)).astype(np.float32), rng.standard_normal((128, 512)).astype(np.float32)
+        o, w2 = np.empty_like(a), rng.standard_normal((512, 512)).astype(np.float32)
+        ser, par = k.ufunc(np.dtype(np.float32), False), k.ufunc(np.dtype(np.float32), True)
+        gemm = lambda: np.matmul(a, w2, out=o)  # noqa: E731
+        res["relu_bwd_group_128x512_after_gemm_serial_us"] = q(lambda: ser(a, b, out=o), 300, gemm)
+        res["relu_bwd_group_128x512_after_gemm_prange_us"] = q(
+            lambda: par(a.reshape(-1), b.reshape(-1), o.reshape(-1)), 300, gemm)
+        res["relu_bwd_group_kernel_call_after_gemm_us"] = q(lambda: k(a, b, out=o), 300, gemm)
+    print(json.dumps(res))
 
 
 if __name__ == "__main__":
