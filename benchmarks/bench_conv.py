@@ -8,7 +8,7 @@ im2col + GEMM and array-API tap sums for depthwise,
 and the GEMM alone at the same (M, K, N) and the machine's BLAS GFLOP/s (1024^3 and 2048x1024x2048 sgemm)
 as the ceiling. ``--framework torch`` times PyTorch's conv2d forward and forward+backward on the same shapes.
 
-Run: python benchmarks/bench_conv.py [--framework hybridnet|torch] [--json]
+Run: python benchmarks/bench_conv.py [--framework hybridnet|torch] [--only NAME-PART] [--json]
 Times are the minimum over interleaved repetitions (the machine is shared; each shape waits up to 60 s
 for 1.8 idle CPUs first); GFLOP/s = 2 * multiply-adds / time (x3 for forward+backward).
 """
@@ -213,7 +213,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", default="hybridnet", choices=("hybridnet", "torch"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only", default="", help="run the shape classes whose name contains this text")
     a = ap.parse_args()
+    SHAPES[:] = [s for s in SHAPES if a.only in s[0]]
     res = run_hybridnet() if a.framework == "hybridnet" else run_torch()
     if a.json:
         json.dump(res, sys.stdout)

@@ -1,25 +1,31 @@
-"""CPU kernels of ``ops/conv.py``: the im2col + GEMM bodies of ``kernels/generic/conv.py`` with Numba
-loops for the data movement, and a direct Numba loop for depthwise convolution.
+"""CPU kernels of ``ops/conv.py``: the im2col + GEMM bodies of ``kernels/generic/conv.py`` (NumPy tap
+copies for im2col, tap adds for col2im, NumPy's BLAS for the GEMMs, the batch in chunks of about
+``CHUNK_BYTES`` of column matrix) and direct Numba loops for depthwise convolution.
+
+Kernel choice, measured per shape class with ``benchmarks/bench_conv.py`` on this 2-core machine
+(BENCHMARKS.md "Convolution"; machine sgemm ~200 GFLOP/s on quiet runs):
+
+- Dense convolutions (LeNet 5x5, ResNet-20 3x3 on 16/32/64 channels, stride 2, 1x1): im2col + one
+  BLAS GEMM per group. A direct loop cannot approach BLAS on the multiply-adds, so the question was only
+  how to build the column matrix: the NumPy tap copies (one strided copy per kernel tap) ran at memory
+  speed and beat a Numba row loop by 1.2-4x (16ch 32x32: 1.3 vs 4.0 ms), so both devices use the
+  array-API im2col/col2im. The GEMM runs with ``threading.blas_threads_for`` (as every GEMM).
+  Batch chunks: 4 MB chunks and no chunks measured the same within noise, 1 MB chunks 10-40% slower;
+  4 MB keeps the scratch memory bounded (MXNet's ``workspace`` idea) without losing speed.
+  Result: 35-85 GFLOP/s forward, i.e. 17-43% of the machine's sgemm rate, below the 70% target: the
+  GEMM alone at these skinny shapes (16-64 rows) reaches only 53-147 GFLOP/s, im2col costs another
+  25-35% of the forward and col2im's strided adds dominate the data gradient. PyTorch (oneDNN's JIT
+  AVX-512 kernels on blocked layouts, no column matrix) runs the same shapes at 100-200 GFLOP/s; closing
+  the gap needs such an implicit-GEMM kernel with its own SIMD micro-kernel, not reachable from NumPy
+  BLAS calls.
+- Depthwise (``num_group == channels == num_filter``): the GEMMs are 1 x K per channel, so im2col +
+  GEMM ran at 1-3 GFLOP/s; direct Numba loops (here) take each padded input row as a slice starting at
+  the tap's offset (non-negative indices: no wraparound code, vectorised rows) and are 2.5-9x faster
+  than im2col + GEMM or the array-API tap sums (forward, data and weight gradients).
 
 Every spatial rank is handled as 3-D (a 1-D or 2-D convolution is one with size-1 leading spatial
-dims and kernel 1 there). The loops:
-
-- ``im2col``: ``col[c, kd, kh, kw, n, od, oh, ow] = x[n, c, od*sd + kd*dd - pd, ...]`` (0 outside):
-  per (c, tap, n, od, oh) row the valid ``ow`` range is computed once, the row is a strided copy with
-  zeros on either side (a contiguous, vectorised copy when the stride is 1);
-- ``col2im``: the transpose, adding each tap's rows into a zeroed padded output;
-- ``depthwise``: ``y[c, n, o] = sum_k w[c, k] * x[n, c, o * s + k * d - p]`` accumulated tap by tap
-  over the valid output range of each row (vectorised along the row for stride 1), no column matrix.
-
-Each runs its ``prange`` variant (over channels) from ``PARALLEL_MIN_SIZE`` elements of the column
-matrix (output for depthwise). The GEMMs are NumPy's BLAS, with the thread count chosen by
-``threading.blas_threads_for`` from the product's multiply-adds, as every other GEMM.
-
-Kernel choice, measured per shape class with ``benchmarks/bench_conv.py`` (BENCHMARKS.md
-"Convolution"): see the numbers there. In short: a direct loop cannot compete with BLAS for dense
-convolutions (C, O >= 16), where the GEMM is >= 80% of the time and im2col the rest; Numba's im2col
-beats the array-API tap copies; depthwise convolutions have no GEMM worth the name (1 x K per channel)
-and run the direct loop.
+dims). The depthwise loops run their ``prange`` variant (over channels) from ``PARALLEL_MIN_SIZE``
+output (input, for the transposed loop) elements. float16 is computed in float32 by the bodies.
 """
 import os
 
@@ -31,8 +37,8 @@ from .threading import PARALLEL_MIN_SIZE
 
 __all__ = ["PRIMS", "CHUNK_BYTES"]
 
-# the batch is processed in chunks whose column matrix has about this many bytes (cache-resident
-# between im2col and the GEMM; no fresh multi-MB buffer per call); measured in bench_conv.py
+# the batch is processed in chunks whose column matrix has about this many bytes (bounded scratch
+# memory, reused across chunks; as fast as one unchunked column matrix, measured in bench_conv.py)
 CHUNK_BYTES = int(os.environ.get("HYBRIDNET_CONV_CHUNK_BYTES", 4 << 20))
 
 _JIT = {}

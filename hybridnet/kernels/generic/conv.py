@@ -1,14 +1,15 @@
 """Convolution kernels written once for NumPy and CuPy: im2col + one GEMM per group (NumPy's BLAS /
-cuBLAS), col2im for the transposed convolution. ``kernels/cpu/conv.py`` runs the same bodies with Numba
-im2col/col2im loops (and a direct depthwise loop) plugged in; the GPU runs them as they are (CuPy
-strided copies and cuBLAS; NumPy under the CUDA simulator).
+cuBLAS), col2im for the transposed convolution, tap sums for depthwise convolutions. The GPU runs these
+bodies as they are (CuPy strided copies and cuBLAS; NumPy under the CUDA simulator);
+``kernels/cpu/conv.py`` runs them on the CPU with the batch in chunks (``PRIMS["chunk_bytes"]``) and
+its own Numba loops for depthwise convolutions (the kernel choice is measured and written down there).
 
 Internally everything is channels-first: channels-last data (NHWC, NDHWC) and its weight are viewed
 with the channel axis moved to position 1, and the result is written back through the same view.
 The column matrix is ``col[c, *k, n, *p] = padded_x[n, c, p * stride + k * dilate]`` (shape
-``(C, *K, N, *OS)``), so a group's rows ``(C / g) * prod(K)`` match the weight's flattened
-``(C / g, *K)`` and one GEMM per group computes every sample at once:
-``y[g] (O / g, N * OS) = w[g] (O / g, C / g * K) @ col[g] (C / g * K, N * OS)``.
+``(C, *K, N, *OS)``), built with one strided copy per kernel tap, so a group's rows
+``(C / g) * prod(K)`` match the weight's flattened ``(C / g, *K)`` and one GEMM per group computes a
+whole chunk of samples: ``y[g] (O / g, n * OS) = w[g] (O / g, C / g * K) @ col[g] (C / g * K, n * OS)``.
 float16 is computed in float32 and rounded once at the end.
 """
 import itertools
