@@ -215,3 +215,38 @@ def test_deconv_target_shape_pad_adj():
     geom = conv_geom((3, 3), (2, 2), (), (), None, 1)
     assert deconv_pad_adj((4, 4), geom, (), (8, 9)) == ((1, 0), (1, 0))
     assert deconv_pad_adj((4, 4), geom, (1, 1), ()) == ((0, 0), (1, 1))
+
+
+@pytest.mark.parametrize("op,xs,ws,attrs", [
+    ("Convolution", (2, 4, 6, 5), (6, 2, 3, 3), dict(kernel=(3, 3), num_filter=6, num_group=2, stride=(2, 1),
+                                                    pad=(1, 1), dilate=(1, 2))),
+    ("Convolution", (2, 4, 5, 5), (4, 1, 3, 3), dict(kernel=(3, 3), num_filter=4, num_group=4, pad=(1, 1))),
+    ("Convolution", (2, 5, 4, 3), (4, 3, 2, 3), dict(kernel=(3, 2), num_filter=4, layout="NHWC")),
+    ("Convolution", (1, 2, 3, 4, 3), (3, 2, 2, 2, 2), dict(kernel=(2, 2, 2), num_filter=3, pad=(1, 0, 1))),
+    ("Deconvolution", (2, 3, 4, 4), (3, 2, 3, 3), dict(kernel=(3, 3), num_filter=2, stride=(2, 2),
+                                                      target_shape=(8, 9), no_bias=False)),
+    ("Deconvolution", (2, 4, 3, 3), (4, 1, 3, 3), dict(kernel=(3, 3), num_filter=4, num_group=4, stride=(2, 2))),
+    ("Deconvolution", (2, 3, 7), (3, 2, 3), dict(kernel=(3,), num_filter=2, stride=(2,), adj=(1,), pad=(1,))),
+])
+def test_gpu_matches_cpu_with_gradients(op, xs, ws, attrs):
+    """The GPU kernels (the array-API bodies on CuPy; NumPy under the CUDA simulator in CI): forward and
+    every input gradient equal the CPU's."""
+    if mx.num_gpus() == 0:
+        pytest.skip("no GPU (not even the simulator)")
+    rng = np.random.default_rng(5)
+    arrays = [rng.uniform(-1, 1, xs).astype(np.float32), rng.uniform(-1, 1, ws).astype(np.float32)]
+    if not attrs.get("no_bias", op == "Deconvolution"):
+        arrays.append(rng.uniform(-1, 1, attrs["num_filter"]).astype(np.float32))
+    res = []
+    for dev in (mx.cpu(), mx.gpu(0)):
+        ins = [nd.array(a, ctx=dev) for a in arrays]
+        for a in ins:
+            a.attach_grad()
+        with autograd.record():
+            y = getattr(nd, op)(*ins, **attrs)
+            loss = (y * y).sum()
+        loss.backward()
+        assert y.context == dev
+        res.append([y.asnumpy()] + [a.grad.asnumpy() for a in ins])
+    for c, g in zip(*res):
+        np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-5)
