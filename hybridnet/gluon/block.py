@@ -25,7 +25,9 @@ import numpy as np
 from .. import autograd
 from ..autograd import tape
 from ..errors import HybridNetError
+from . import hybrid as _h
 from . import parameter as _param
+from ..graph.trace import unflatten as _unflatten
 from .parameter import DeferredInitializationError, Parameter, ParameterDict
 
 __all__ = ["Block", "HybridBlock", "HookHandle"]
@@ -725,10 +727,16 @@ class HybridBlock(Block):
                 p._finish_deferred_init()
 
     def _cached_call(self, *args):
-        from ..nd.ndarray import NDArray
-        from .hybrid import BlockTrace, HybridEntry, flatten_args, regroup, annotate
-        flat, fmt = flatten_args(args)
-        arrays = [a for a in flat if isinstance(a, NDArray)]
+        NDArray = _NDArray[0]
+        if NDArray is None:
+            from ..nd.ndarray import NDArray
+            _NDArray[0] = NDArray
+        if all(type(a) is NDArray for a in args):          # the common case: positional arrays
+            flat, fmt = args, _PLAIN_FMT.get(len(args)) or _PLAIN_FMT.setdefault(len(args), (0,) * len(args))
+            arrays = args
+        else:
+            flat, fmt = _h.flatten_args(args)
+            arrays = [a for a in flat if isinstance(a, NDArray)]
         if not arrays:
             return self.forward(*args)
         ctx = arrays[0].context
@@ -748,16 +756,16 @@ class HybridBlock(Block):
             entry = self._cache.get((key, shapes))
         if entry is None:
             self._trace_count += 1
-            bt = BlockTrace(self, ctx)
+            bt = _h.BlockTrace(self, ctx)
             names = _input_names(len(arrays))
             with bt:
                 phs = iter(bt.placeholders(arrays, names))
-                targs = regroup([next(phs) if isinstance(a, NDArray) else a for a in flat], fmt)
+                targs = _h.regroup([next(phs) if isinstance(a, NDArray) else a for a in flat], fmt)
                 bt.enter(self)
                 try:
                     out = self.forward(*targs)
                 except HybridNetError as e:
-                    raise annotate(e, bt.where(self))
+                    raise _h.annotate(e, bt.where(self))
                 struct = bt.finish(out)
             if bt.gt.pending:
                 p = next(p for p in bt.params if not _param.shape_is_known(p.shape))
@@ -766,20 +774,21 @@ class HybridBlock(Block):
                     f"{p.shape} after a forward with inputs {[a.shape for a in arrays]} (it is not used by any "
                     "operator). Give it a full shape, or implement infer_shape(self, x).")
             _warn_unused(self, bt.gt.graph)
-            entry = HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes,
+            entry = _h.HybridEntry(bt.gt.graph, bt.params, len(arrays), struct, bt.gt.shape_read, shapes,
                                 bt.n_visible, bt.state_params)
             entry.input_names = names
             entry.in_fmt = fmt
             self._cache[(key, shapes) if entry.shape_read else key] = entry
             if entry.shape_read:
                 self._cache.setdefault(key, entry)
-        self._last_entry = entry
-        param_arrays = [p.data(ctx) for p in entry.params]
+        self.__dict__["_last_entry"] = entry
+        param_arrays = [_param_array(p, ctx) for p in entry.params]
         rec = recording and (any(a._entry is not None for a in arrays)
                              or any(a._entry is not None for a in param_arrays))
         outs = entry.run(arrays, param_arrays, rec, arrays)
-        from ..graph.trace import unflatten
-        return unflatten(outs, entry.out_struct)
+        if entry.out_struct is None:
+            return outs[0]
+        return _unflatten(outs, entry.out_struct)
 
     def _call_symbolic(self, *args):
         """1.x: calling with Symbols builds a Symbol (``net(mx.sym.var('data'))``)."""
@@ -813,6 +822,18 @@ class HybridBlock(Block):
                                "least once before calling export.")
         from .export import export_entry
         return export_entry(self, self._last_entry, path, epoch)
+
+
+_NDArray = [None]
+_PLAIN_FMT = {}
+
+
+def _param_array(p, ctx):
+    """``p.data(ctx)`` without the checks on the hot path (one replica on the input's context)."""
+    d = p._data
+    if d is not None and len(d) == 1 and p._ctx_list[0] == ctx:
+        return d[0]
+    return p.data(ctx)
 
 
 class _SymbolHook:

@@ -19,6 +19,7 @@ from ..autograd import tape
 from ..dtypes import normalize as _norm_dtype
 from ..errors import HybridNetError
 from ..graph.executor import Executable
+from ..nd.ndarray import NDArray
 from ..graph.ir import Graph, _SpecView
 from ..graph.trace import GraphTrace, Traced
 from ..ops.spec import TensorSpec
@@ -233,7 +234,6 @@ class HybridEntry:
 
     def run(self, datas, param_arrays, recording, inputs_nd):
         """Run forward (and record one tape node when recording); write updated states back."""
-        from ..nd.ndarray import NDArray
         shapes = tuple(tuple(d.shape) for d in datas)
         ex = self.executables(shapes, True)
         raw_in = [d._data for d in datas] + [p._data for p in param_arrays]
@@ -243,12 +243,21 @@ class HybridEntry:
                 ex[1] = Executable(ex[0])
             fwd = ex[1]
             raw = fwd.run(*raw_in)
-            self._write_states(raw[nv:], datas[0].context)
-            return [NDArray(r, fwd.device) for r in raw[:nv]]
-        if ex[2] is None:
+            if self.state_params:
+                self._write_states(raw[nv:], datas[0].context)
+            dev = fwd.device
+            return [NDArray(r, dev) for r in raw[:nv]]
+        # differentiate only the inputs that need a gradient (the data batch usually does not)
+        need = tuple(a._entry is not None for a in datas) + tuple(p._entry is not None for p in param_arrays)
+        pairs = ex[2]
+        if pairs is None:
+            pairs = ex[2] = {}
+        pair = pairs.get(need)
+        if pair is None:
             from ..graph.autodiff import build_grad
-            ex[2] = build_grad(ex[0])
-        fwd, bwd, n_out = ex[2]
+            wrt = [i for i, n in enumerate(need) if n]
+            pair = pairs[need] = build_grad(ex[0], wrt=wrt) + (wrt,)
+        fwd, bwd, n_out, wrt = pair
         raw = fwd.run(*raw_in)
         outs = [NDArray(r, fwd.device) for r in raw[:nv]]
         states = raw[nv:n_out]
@@ -262,9 +271,14 @@ class HybridEntry:
         else:
             zero_states = []
 
+        n_in = len(need)
+
         def backward_fn(*out_grads):
             gs = bwd.run(*residuals, *[g._data for g in out_grads], *zero_states)
-            return tuple(NDArray(g, device) for g in gs)
+            full = [None] * n_in
+            for i, g in zip(wrt, gs):
+                full[i] = NDArray(g, device)
+            return tuple(full)
         tape.record(None, None, list(datas) + list(param_arrays), outs, backward_fn)
         return outs
 
