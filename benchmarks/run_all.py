@@ -31,13 +31,14 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import _common  # noqa: E402
 
-BENCHES = ("stream", "dispatch", "bandwidth", "compile", "threshold", "guard", "mlp")
+BENCHES = ("stream", "dispatch", "bandwidth", "compile", "threshold", "guard", "mlp", "models")
 MODULE = {"hybridnet": "hybridnet", "numpy": "numpy", "mxnet": "mxnet", "torch": "torch"}
 # Extra rows for the bandwidth benchmark: (script framework, extra environment).
 VARIANTS = {"hybridnet-serial": ("hybridnet", {"HYBRIDNET_PARALLEL_MIN_SIZE": str(2 ** 62)}),
             "hybridnet-parallel": ("hybridnet", {"HYBRIDNET_PARALLEL_MIN_SIZE": "131072"})}
 BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
 MLP_BEGIN, MLP_END = "<!-- run_all_mlp:begin -->", "<!-- run_all_mlp:end -->"
+MODELS_BEGIN, MODELS_END = "<!-- run_all_models:begin -->", "<!-- run_all_models:end -->"
 
 
 def _default(env, path, fallback=None):
@@ -230,6 +231,53 @@ def bench_mlp(R, fws, rounds, extra=()):
     return out
 
 
+MODEL_WORKLOADS = ("lenet", "resnet20", "lstm", "transformer", "lenet_infer")
+
+
+def bench_models(R, fws, rounds, workloads, profile_workloads, extra=()):
+    """Issue 5's model benchmarks: per round, per workload, every (framework, mode) once (interleaved);
+    then ``profile_models.py`` (BLAS GFLOP/s + op-kind profile) for each of ``profile_workloads``."""
+    per = {(w, fw, mode): [] for w in workloads for fw, mode in MLP_CONFIGS if fw in fws}
+    for _ in range(rounds):
+        for w in workloads:
+            for fw, mode in MLP_CONFIGS:
+                if fw not in fws:
+                    continue
+                r = R.run(R.py[fw], "bench_models.py", "--framework", fw, "--mode", mode, "--workload", w,
+                          "--threads", R.a.threads, *extra, check=False)
+                if r is None:
+                    r = {"error": R.log[-1]}
+                r["_loadavg"] = os.getloadavg()[0]
+                per[(w, fw, mode)].append(r)
+    out = {"rows": {}, "profiles": {}}
+    for (w, fw, mode), rs in per.items():
+        ok = [r for r in rs if "error" not in r]
+        row = {"workload": w, "framework": fw, "mode": mode, "rounds": len(ok),
+               "errors": [r["error"] for r in rs if "error" in r],
+               "idle_cpus_before": [r.get("_idle_cpus_before") for r in rs],
+               "loadavg": [round(r["_loadavg"], 2) for r in rs]}
+        if ok:
+            row["version"] = ok[0]["version"]
+            if w == "lenet_infer":
+                row.update(us=round(_common.median([r["us_median"] for r in ok]), 1),
+                           us_rounds=[r["us_median"] for r in ok], us_best=min(r["us_best"] for r in ok),
+                           first_call_s=round(_common.median([r["first_call_s"] for r in ok]), 4))
+            else:
+                row.update(per_s=round(_common.median([r["per_s_median"] for r in ok]), 1),
+                           per_s_rounds=[r["per_s_median"] for r in ok],
+                           per_s_best=max(r["per_s_best"] for r in ok), unit=ok[0]["unit"],
+                           ms_per_step=round(_common.median([r["ms_per_step_median"] for r in ok]), 2),
+                           first_step_s=round(_common.median([r["first_step_s"] for r in ok]), 3),
+                           losses=ok[0]["losses_first_second_warm_last"])
+        out["rows"][f"{w}/{fw}/{mode}"] = row
+    if "hybridnet" in fws:
+        for w in profile_workloads:
+            r = R.run(R.py["hybridnet"], "profile_models.py", "--workload", w, "--mode", "hybrid", "--threads",
+                      R.a.threads, "--json", *(() if w == profile_workloads[0] else ("--no-blas",)), check=False)
+            out["profiles"][w] = r if r is not None else {"error": R.log[-1]}
+    return out
+
+
 def _traj_diff(a, b):
     return max(abs(x - y) for x, y in zip(a, b)) if a and b else None
 
@@ -373,6 +421,9 @@ def report(res, a, machine, cmdline):
     m = res.get("mlp")
     if m:
         out += report_mlp(m, a)
+    mo = res.get("models")
+    if mo:
+        out += report_models(mo, a)
     g = res.get("guard")
     if g:
         out += ["### OMP_WAIT_POLICY guard (`bench_omp_guard.py`)", ""]
@@ -436,6 +487,77 @@ def report_mlp(m, a):
     return out
 
 
+_MODEL_TITLES = {"lenet": "LeNet training, batch 64, 1x28x28", "resnet20": "ResNet-20 training, batch 32, 3x32x32",
+                 "lstm": "2-layer LSTM LM training (vocab 10k, hidden 256, seq 35, batch 32)",
+                 "transformer": "pre-LN transformer encoder layer (d 256, 4 heads, FFN 1024, seq 64, batch 16), "
+                                "fwd+bwd+Adam",
+                 "lenet_infer": "LeNet batch-1 inference latency"}
+
+
+def report_models(mo, a):
+    out = ["### Model training and batch-1 inference, issue 5 (`bench_models.py`, `profile_models.py`)", "",
+           f"Command: `python benchmarks/run_all.py --only models --rounds {a.rounds}` (one round of one row: "
+           "`<its python> benchmarks/bench_models.py --framework hybridnet|mxnet|torch --mode eager|hybrid "
+           "--workload lenet|resnet20|lstm|transformer|lenet_infer --threads 2`; the profile: "
+           "`/work/venv/bin/python benchmarks/profile_models.py --workload resnet20 --mode hybrid`).", ""]
+    names = {"eager": "eager", "hybrid": "hybridized"}
+    rows, verdicts = [], []
+    for w in MODEL_WORKLOADS:
+        rs = {k.split("/", 1)[1]: v for k, v in mo["rows"].items() if v["workload"] == w}
+        if not rs:
+            continue
+        infer = w == "lenet_infer"
+        key = "us" if infer else "per_s"
+        # speed relative to a peer: throughput ratio, or latency ratio inverted
+        rel = (lambda r, ref: ref[key] / r[key]) if infer else (lambda r, ref: r[key] / ref[key])
+        mxh, th = rs.get("mxnet/hybrid", {}), rs.get("torch/eager", {})
+        for k, r in rs.items():
+            if key not in r:
+                rows.append([w, r["framework"], names[r["mode"]], "failed: " + str(r["errors"][:1])[:60],
+                             "", "", "", "", "", ""])
+                continue
+            val = f"{r[key]:,.1f} µs" if infer else f"{r[key]:,.0f} {r['unit'].split('/')[0]}/s"
+            best = f"{r['us_best']:,.1f}" if infer else f"{r['per_s_best']:,.0f}"
+            rows.append([w, r["framework"], names[r["mode"]] if r["framework"] != "torch" else "eager", val, best,
+                         "" if infer else _f(r["ms_per_step"], 1),
+                         _f(rel(r, mxh)) + "x" if key in mxh else "—",
+                         _f(rel(r, th)) + "x" if key in th else "—",
+                         _f(r["first_call_s"] if infer else r["first_step_s"], 3),
+                         ", ".join(f"{x:.1f}" for x in r["loadavg"])])
+        hh = rs.get("hybridnet/hybrid", {})
+        if key in hh and key in mxh and key in th:
+            r1, r2 = rel(hh, mxh), rel(hh, th)
+            verdicts.append(f"- {_MODEL_TITLES[w]}: hybridized vs MXNet hybridized {r1:.2f}x (target 1.2x) -> "
+                            f"**{'met' if r1 >= 1.2 else 'NOT met'}**; vs PyTorch eager {r2:.2f}x (target 1.0x) -> "
+                            f"**{'met' if r2 >= 1.0 else 'NOT met'}**.")
+    out.append(_table(["workload", "framework", "mode", "median", "best", "ms/step", "vs MXNet hybridized",
+                       "vs PyTorch", "first step / call (s)", "load avg per round"], rows))
+    out += ["", "Throughput: samples/s (tokens/s for the LSTM LM: 35 x 32 per step), median over rounds of each "
+            "round's median of 5 samples (each ~1.5 s of steps, after 3 warm-up steps); batch-1: µs per call. "
+            "`vs` columns: speed relative to the peer (latency ratio inverted for batch-1), > 1 = hybridnet "
+            "faster. First step: the process's first training step (JIT compile / trace / graph build), "
+            "not in the throughput. Load average: the 1-minute load after each round's run of that row (2 CPUs; "
+            "other sessions share the machine; the driver waited for idle CPUs before each run).", ""]
+    out += ["Targets (issue 5: hybridized >= 1.2x MXNet hybridized and >= 1.0x PyTorch eager):", ""] + verdicts + [""]
+    for w, pr in (mo.get("profiles") or {}).items():
+        if not pr or "kinds" not in pr:
+            out += [f"Profile {w}: failed ({pr.get('error') if pr else '?'})", ""]
+            continue
+        blas = pr.get("blas")
+        if blas:
+            out += [f"BLAS reference (NumPy float32 matmul {pr['gemm_n']}^3, OpenBLAS): " +
+                    "; ".join(f"{k} thread(s) **{v['gflops_best']} GFLOP/s** best ({v['gflops_median']} median)"
+                              for k, v in blas.items()) + ".", ""]
+        out += [f"Profile of one hybridized hybridnet {w} step (`profile_models.py --workload {w}`): "
+                f"{pr['step_ms']:.1f} ms/step with the kernel timers ({pr['step_ms_unwrapped']:.1f} without); "
+                f"idle CPUs before {pr['idle_cpus_before']}, load {pr['loadavg']}.", ""]
+        krows = [[k, _f(v["ms"]), f"{v['share'] * 100:.1f}%", _f(v["gflops"], 1) if v["gflops"] else "",
+                  f"{v['pct_blas']:.0f}%" if v.get("pct_blas") else ""] for k, v in pr["kinds"].items()]
+        out.append(_table(["op kind", "ms/step", "share", "GFLOP/s", "% of BLAS (2 threads)"], krows))
+        out.append("")
+    return out
+
+
 def write_md(path, text, begin=BEGIN, end=END):
     """Replace the text between ``begin`` and ``end`` in ``path`` (append a "Latest run" section if absent)."""
     block = f"{begin}\n{text}\n{end}"
@@ -467,6 +589,11 @@ def main():
                    help=f"extra bandwidth rows, from {list(VARIANTS)} (hybridnet-serial: "
                         "HYBRIDNET_PARALLEL_MIN_SIZE=2**62, serial kernels; hybridnet-parallel: 131072, "
                         "parallel kernels from 128 Ki elements)")
+    p.add_argument("--workloads", default=",".join(MODEL_WORKLOADS),
+                   help=f"workloads of the models benchmark, from {MODEL_WORKLOADS}")
+    p.add_argument("--profile-workloads", default="resnet20",
+                   help="hybridnet workloads profiled by profile_models.py after the models benchmark (the "
+                        "first one also measures the BLAS GFLOP/s)")
     p.add_argument("--wait-idle", type=float, default=60.0,
                    help="seconds to wait for idle CPUs before each subprocess (0: do not wait)")
     p.add_argument("--write-md", help="replace the generated section of this Markdown file")
@@ -502,6 +629,11 @@ def main():
     if "mlp" in only:
         print("mlp ...", file=sys.stderr, flush=True)
         res["mlp"] = bench_mlp(R, fws, a.rounds)
+    if "models" in only:
+        print("models ...", file=sys.stderr, flush=True)
+        wl = [w for w in a.workloads.split(",") if w]
+        pw = [w for w in a.profile_workloads.split(",") if w]
+        res["models"] = bench_models(R, fws, a.rounds, wl, pw)
     if "guard" in only and "hybridnet" in fws:
         print("guard ...", file=sys.stderr, flush=True)
         res["guard"] = R.run(R.py["hybridnet"], "bench_omp_guard.py", "--threads", a.threads, check=False)
@@ -512,6 +644,9 @@ def main():
                 versions[fw] = r["version"]
     for r in (res.get("mlp") or {}).values():
         versions.setdefault(r["framework"], r["version"])
+    for r in ((res.get("models") or {}).get("rows") or {}).values():
+        if r.get("version"):
+            versions.setdefault(r["framework"], r["version"])
     res["versions"] = versions
     res["skipped"] = R.skipped
     res["runs"] = R.log
@@ -525,6 +660,8 @@ def main():
     if a.write_md:
         if only == ["mlp"]:     # the issue-4 section has its own markers (a full run writes the run_all block)
             write_md(a.write_md, text, MLP_BEGIN, MLP_END)
+        elif only == ["models"]:  # so has issue 5's
+            write_md(a.write_md, text, MODELS_BEGIN, MODELS_END)
         else:
             write_md(a.write_md, text)
     g = res.get("guard")
