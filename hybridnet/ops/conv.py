@@ -136,7 +136,8 @@ def deconv_pad_adj(spatial, geom, adj=(), target_shape=()):
 
 
 def deconv_out_size(spatial, geom, pad, adj):
-    return tuple(st * (s - 1) + dk - 2 * p + a for s, st, dk, p, a in zip(spatial, geom.stride, geom.dilated(), pad, adj))
+    return tuple(st * (s - 1) + dk - 2 * p + a
+                 for s, st, dk, p, a in zip(spatial, geom.stride, geom.dilated(), pad, adj))
 
 
 def conv_weight_shape(in_channels, num_filter, geom):

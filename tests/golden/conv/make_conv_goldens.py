@@ -28,7 +28,7 @@ import tempfile
 import numpy as np
 import mxnet as mx
 from mxnet import autograd, nd
-from mxnet.gluon import nn
+from mxnet.gluon import nn  # noqa: F401  (used by the eval of each config's code)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
