@@ -29,7 +29,8 @@ scripts). The step is each framework's standard loop (Gluon: ``autograd.record()
 Measured in one process: ``first_step_s`` (the first training step: JIT compile / trace / graph build),
 then ``--warmup`` steps, then ``--repeats`` samples of N steps, N chosen so that one sample takes about
 ``--sample-s`` seconds (from the warm-up steps' time), each sample synchronised at its end (MXNet:
-``nd.waitall()``). Throughput per sample; median and best reported.
+``nd.waitall()``) and started only once both CPUs look idle (``--wait-idle``: other jobs on a shared
+2-core machine make 2-thread BLAS/OpenMP code 2-6x slower while they run). Throughput per sample; median and best reported.
 
     python benchmarks/bench_models.py --framework hybridnet --mode hybrid --workload resnet20
     /work/mx-oracle/bin/python benchmarks/bench_models.py --framework mxnet --mode eager --workload lstm
@@ -404,8 +405,10 @@ def measure_training(fw, a):
     est = (time.perf_counter() - t) / max(a.warmup, 1)
     losses.append(mean(loss))
     n_steps = max(1, min(a.max_steps, int(round(a.sample_s / max(est, 1e-6)))))
-    samples = []
+    samples, idle = [], []
     for _ in range(a.repeats):
+        if a.wait_idle:
+            idle.append(_common.wait_for_idle(a.threads - 0.2, a.wait_idle))
         t = time.perf_counter()
         for _ in range(n_steps):
             loss = step()
@@ -417,7 +420,7 @@ def measure_training(fw, a):
             "steps_per_sample": n_steps, "per_s": [round(s, 1) for s in samples],
             "per_s_median": round(med, 1), "per_s_best": round(max(samples), 1),
             "ms_per_step_median": round(fw["per_step"] / med * 1e3, 3),
-            "losses_first_second_warm_last": [round(x, 5) for x in losses]}
+            "losses_first_second_warm_last": [round(x, 5) for x in losses], "idle_cpus_per_sample": idle}
 
 
 def measure_infer(fw, a):
@@ -427,14 +430,16 @@ def measure_infer(fw, a):
     first = time.perf_counter() - t
     for _ in range(50):
         infer()
-    lat = []
+    lat, idle = [], []
     for _ in range(a.repeats):
+        if a.wait_idle:
+            idle.append(_common.wait_for_idle(a.threads - 0.2, a.wait_idle))
         t = time.perf_counter()
         for _ in range(a.infer_calls):
             infer()
         lat.append((time.perf_counter() - t) / a.infer_calls * 1e6)
     return {"first_call_s": round(first, 4), "us": [round(x, 2) for x in lat],
-            "us_median": round(_common.median(lat), 2), "us_best": round(min(lat), 2)}
+            "us_median": round(_common.median(lat), 2), "us_best": round(min(lat), 2), "idle_cpus_per_sample": idle}
 
 
 def main():
@@ -448,6 +453,9 @@ def main():
     p.add_argument("--sample-s", type=float, default=1.5, help="target seconds per timed sample")
     p.add_argument("--max-steps", type=int, default=200, help="most steps per sample")
     p.add_argument("--infer-calls", type=int, default=300)
+    p.add_argument("--wait-idle", type=float, default=20.0,
+                   help="before each timed sample wait up to this many seconds for idle CPUs (the machine is "
+                        "shared; 0: do not wait); the idle CPU counts seen are reported")
     a = p.parse_args()
     if a.framework == "torch" and a.mode != "eager":
         p.error("PyTorch runs eager only")

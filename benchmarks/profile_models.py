@@ -315,7 +315,8 @@ def main():
     print(f"{a.workload} {a.mode}: {wall * 1e3:.1f} ms/step profiled ({plain * 1e3:.1f} unwrapped); "
           f"idle CPUs before {idle}, load {load0:.2f}")
     for k, v in res["kinds"].items():
-        g = f"  {v['gflops']:.1f} GFLOP/s = {v['pct_blas']:.0f}% BLAS" if v["gflops"] else ""
+        g = f"  {v['gflops']:.1f} GFLOP/s" if v["gflops"] else ""
+        g += f" = {v['pct_blas']:.0f}% BLAS" if v["pct_blas"] else ""
         if v.get("gemm_only_ms"):
             g += f"; its GEMMs alone {v['gemm_only_ms']:.2f} ms = {v['gemm_only_gflops']:.1f} GFLOP/s"
         print(f"  {k:62s} {v['ms']:8.2f} ms {v['share'] * 100:5.1f}%{g}")
