@@ -130,7 +130,7 @@ def main():
     entry = getattr(net, "_last_entry", None)
     if isinstance(entry, H.HybridEntry):
         for ex in entry.execs.values():
-            pairs = [ex[2][:2]] if ex[2] else []
+            pairs = [v[:2] for v in ex[2].values()] if isinstance(ex[2], dict) else [ex[2][:2]] if ex[2] else []
             pairs += [v[:2] for v in entry.__dict__.get("_wrt_pairs", {}).values()]
             for pair in pairs:
                 for tag, e in zip(("fwd", "bwd"), pair):
