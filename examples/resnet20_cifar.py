@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
 import hybridnet as mx  # noqa: E402
-from hybridnet import autograd, gluon, nd  # noqa: E402
+from hybridnet import gluon  # noqa: E402
 from hybridnet.gluon import nn  # noqa: E402
 
 

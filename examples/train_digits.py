@@ -6,24 +6,18 @@ Prints per-epoch loss, train and test accuracy; the final test accuracy is typic
 The legacy-API version (nd + autograd, hand-written SGD) is examples/train_digits_nd.py.
 """
 import argparse
+import os
+import sys
 import time
 
 import numpy as np
 
-import hybridnet as mx
-from hybridnet import autograd, gluon, nd
-from hybridnet.gluon import nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import evaluate, load_digits  # noqa: E402
 
-
-def load_digits(seed=0):
-    from sklearn.datasets import load_digits as _load
-    d = _load()
-    x = (d.data / 16.0).astype(np.float32)
-    y = d.target.astype(np.float32)
-    idx = np.random.default_rng(seed).permutation(len(x))
-    n_test = len(x) // 5
-    te, tr = idx[:n_test], idx[n_test:]
-    return x[tr], y[tr], x[te], y[te]
+import hybridnet as mx  # noqa: E402
+from hybridnet import autograd, gluon, nd  # noqa: E402
+from hybridnet.gluon import nn  # noqa: E402
 
 
 def build_net():
@@ -33,14 +27,6 @@ def build_net():
         net.add(nn.Dropout(0.1))
         net.add(nn.Dense(10))
     return net
-
-
-def evaluate(net, x, y, ctx, batch_size=256):
-    metric = mx.metric.Accuracy()
-    for i in range(0, len(x), batch_size):
-        out = net(nd.array(x[i:i + batch_size], ctx=ctx))
-        metric.update([nd.array(y[i:i + batch_size], ctx=ctx)], [out])
-    return metric.get()[1]
 
 
 def main(argv=None):

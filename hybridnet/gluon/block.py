@@ -14,7 +14,6 @@ on train/record mode, so ``if autograd.is_training():`` branches work hybridized
 ``hybridize`` keywords raise (P13); errors in a traced forward name the block path (P8);
 ``load_parameters`` accepts ``export`` files (P6); ``summary`` works on hybridized blocks (P9).
 """
-import copy
 import re
 import threading
 import warnings

@@ -21,7 +21,6 @@ import numpy as np
 
 from .. import autograd
 from ..device import Context, cpu, current_context
-from ..dtypes import normalize as _norm_dtype
 from ..errors import HybridNetError
 
 __all__ = ["DeferredInitializationError", "DeferredInferenceError", "Parameter", "Constant", "ParameterDict", "tensor_types",

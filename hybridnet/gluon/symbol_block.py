@@ -111,7 +111,6 @@ class SymbolBlock(HybridBlock):
                 p.wd_mult = float(a["__wd_mult__"])
 
     def forward(self, x, *args):
-        from ..nd.ndarray import NDArray
         inputs = [x] + list(args)
         if len(inputs) != len(self._input_names):
             raise HybridNetError(f"SymbolBlock expects {len(self._input_names)} inputs {self._input_names}, "
