@@ -78,6 +78,13 @@ def _run(name, weight, grad, *states, out=None, **attrs):
     return out
 
 
+def _warn_f16(optimizer_name):
+    warnings.warn("Accumulating with float16 in optimizer can lead to "
+                  "poor accuracy or slow convergence. "
+                  "Consider using multi_precision=True option of the "
+                  f"{optimizer_name}")
+
+
 class Optimizer:
     """The base class of all optimizers (MXNet 1.9.1 ``mx.optimizer.Optimizer``).
 
@@ -163,10 +170,7 @@ class Optimizer:
             weight_master_copy = weight.astype(np.float32)
             return (weight_master_copy,) + (self.create_state(index, weight_master_copy),)
         if weight.dtype == np.float16 and not self.multi_precision:
-            warnings.warn("Accumulating with float16 in optimizer can lead to "
-                          "poor accuracy or slow convergence. "
-                          "Consider using multi_precision=True option of the "
-                          "optimizer")
+            _warn_f16("optimizer")
         return self.create_state(index, weight)
 
     def update(self, index, weight, grad, state):
@@ -199,28 +203,25 @@ class Optimizer:
     def set_lr_scale(self, args_lrscale):
         raise DeprecationWarning
 
+    def _sym_mults(self, key):
+        """``{argument name: float}`` of the symbol's ``__lr_mult__``/``__wd_mult__`` attributes."""
+        if not self.sym_info:
+            return {}
+        attr, arg_names = self.sym_info
+        return {name: float(attr[name][key]) for name in arg_names if name in attr and key in attr[name]}
+
     def set_lr_mult(self, args_lr_mult):
         """Per-parameter learning-rate multipliers, keyed by index or name."""
-        self.lr_mult = {}
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and '__lr_mult__' in attr[name]:
-                    self.lr_mult[name] = float(attr[name]['__lr_mult__'])
+        self.lr_mult = self._sym_mults('__lr_mult__')
         self.lr_mult.update(args_lr_mult)
+
+    _WD_SUFFIXES = ('_weight', '_gamma')    # param_idx2name names without one of these get wd_mult 0
 
     def set_wd_mult(self, args_wd_mult):
         """Per-parameter weight-decay multipliers, keyed by index or name (names not ending in
-        ``_weight``/``_gamma`` from ``param_idx2name`` default to 0)."""
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not (n.endswith('_weight') or n.endswith('_gamma')):
-                self.wd_mult[n] = 0.0
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and '__wd_mult__' in attr[name]:
-                    self.wd_mult[name] = float(attr[name]['__wd_mult__'])
+        ``_weight``/``_gamma`` -- LARS: ``_weight`` -- from ``param_idx2name`` default to 0)."""
+        self.wd_mult = {n: 0.0 for n in self.idx2name.values() if not n.endswith(self._WD_SUFFIXES)}
+        self.wd_mult.update(self._sym_mults('__wd_mult__'))
         self.wd_mult.update(args_wd_mult)
 
     def _set_current_context(self, device_id):
@@ -237,34 +238,31 @@ class Optimizer:
             self._index_update_count[idx] += 1
             self.num_update = max(self._index_update_count[idx], self.num_update)
 
-    def _get_lrs(self, indices):
-        if self.lr_scheduler is not None:
-            lr = self.lr_scheduler(self.num_update)
-        else:
-            lr = self.lr
-        lrs = [lr for _ in indices]
+    def _scaled(self, value, indices, kind):
+        """``value`` times each index's multiplier ``kind`` ('lr_mult'/'wd_mult'): the Parameter's own
+        first, then the multiplier dict by index, then by name through ``param_idx2name``."""
+        mults = getattr(self, kind)
+        out = [value for _ in indices]
         for i, index in enumerate(indices):
             if index in self.param_dict:
-                lrs[i] *= self.param_dict[index].lr_mult
-            elif index in self.lr_mult:
-                lrs[i] *= self.lr_mult[index]
+                out[i] *= getattr(self.param_dict[index], kind)
+            elif index in mults:
+                out[i] *= mults[index]
             elif index in self.idx2name:
-                lrs[i] *= self.lr_mult.get(self.idx2name[index], 1.0)
-        return lrs
+                out[i] *= mults.get(self.idx2name[index], 1.0)
+        return out
+
+    def _base_lr(self):
+        return self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+
+    def _get_lrs(self, indices):
+        return self._scaled(self._base_lr(), indices, 'lr_mult')
 
     def _get_lr(self, index):
         return self._get_lrs([index])[0]
 
     def _get_wds(self, indices):
-        wds = [self.wd for _ in indices]
-        for i, index in enumerate(indices):
-            if index in self.param_dict:
-                wds[i] *= self.param_dict[index].wd_mult
-            elif index in self.wd_mult:
-                wds[i] *= self.wd_mult[index]
-            elif index in self.idx2name:
-                wds[i] *= self.wd_mult.get(self.idx2name[index], 1.0)
-        return wds
+        return self._scaled(self.wd, indices, 'wd_mult')
 
     def _get_wd(self, index):
         return self._get_wds([index])[0]
@@ -272,6 +270,14 @@ class Optimizer:
     def _clip_kw(self):
         """MXNet passes clip_gradient to its fused ops only when truthy (None or 0: no clipping)."""
         return self.clip_gradient if self.clip_gradient else -1.0
+
+    def _py_grad(self, grad, weight=None, wd=0.0):
+        """MXNet's Python-level updates: ``grad * rescale_grad`` (``+ wd * weight`` when a weight is given),
+        clipped to ``[-clip_gradient, clip_gradient]`` when clip_gradient is not None."""
+        grad = grad * self.rescale_grad if weight is None else grad * self.rescale_grad + wd * weight
+        if self.clip_gradient is not None:
+            grad = _nd().clip(grad, -self.clip_gradient, self.clip_gradient)
+        return grad
 
     def _clip_py(self):
         """MXNet's Python-level updates clip whenever clip_gradient is not None (0 clips to 0)."""
@@ -304,19 +310,9 @@ def _each(fn):
     return update
 
 
-class _MasterFirstState:
-    """SGD/NAG/LARS: multi-precision state is ``(state, weight32)`` and updates run the mp kernels."""
-
-    def create_state_multi_precision(self, index, weight):
-        if self.multi_precision and weight.dtype == np.float16:
-            weight_master_copy = weight.astype(np.float32)
-            return (self.create_state(index, weight_master_copy), weight_master_copy)
-        if weight.dtype == np.float16 and not self.multi_precision:
-            warnings.warn("Accumulating with float16 in optimizer can lead to "
-                          "poor accuracy or slow convergence. "
-                          "Consider using multi_precision=True option of the "
-                          f"{type(self).__name__} optimizer")
-        return self.create_state(index, weight)
+class _ImplUpdates:
+    """``update``/``update_multi_precision`` through ``_update_impl(index, weight, grad, state, mp)``
+    (mixed precision when ``multi_precision`` and the weights are float16)."""
 
     def update(self, index, weight, grad, state):
         _each(lambda s, i, w, g, st: s._update_impl(i, w, g, st, False))(self, index, weight, grad, state)
@@ -325,6 +321,18 @@ class _MasterFirstState:
         w0 = weight[0] if isinstance(index, (list, tuple)) else weight
         mp = self.multi_precision and w0.dtype == np.float16
         _each(lambda s, i, w, g, st: s._update_impl(i, w, g, st, mp))(self, index, weight, grad, state)
+
+
+class _MasterFirstState(_ImplUpdates):
+    """SGD/NAG/LARS: multi-precision state is ``(state, weight32)`` and updates run the mp kernels."""
+
+    def create_state_multi_precision(self, index, weight):
+        if self.multi_precision and weight.dtype == np.float16:
+            weight_master_copy = weight.astype(np.float32)
+            return (self.create_state(index, weight_master_copy), weight_master_copy)
+        if weight.dtype == np.float16 and not self.multi_precision:
+            _warn_f16(f"{type(self).__name__} optimizer")
+        return self.create_state(index, weight)
 
 
 @register
@@ -424,37 +432,16 @@ class LARS(SGD):
         self.last_lr = None
         self.cur_lr = None
 
+    _WD_SUFFIXES = ('_weight',)
+
     def _get_lrs(self, indices):
         if self.cur_lr is not None:
             self.last_lr = self.cur_lr
-        if self.lr_scheduler is not None:
-            lr = self.lr_scheduler(self.num_update)
-        else:
-            lr = self.lr
+        lr = self._base_lr()
         if self.cur_lr is None:
             self.last_lr = lr
         self.cur_lr = lr
-        lrs = [lr for _ in indices]
-        for i, index in enumerate(indices):
-            if index in self.param_dict:
-                lrs[i] *= self.param_dict[index].lr_mult
-            elif index in self.lr_mult:
-                lrs[i] *= self.lr_mult[index]
-            elif index in self.idx2name:
-                lrs[i] *= self.lr_mult.get(self.idx2name[index], 1.0)
-        return lrs
-
-    def set_wd_mult(self, args_wd_mult):
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not n.endswith('_weight'):
-                self.wd_mult[n] = 0.0
-        if self.sym_info:
-            attr, arg_names = self.sym_info
-            for name in arg_names:
-                if name in attr and '__wd_mult__' in attr[name]:
-                    self.wd_mult[name] = float(attr[name]['__wd_mult__'])
-        self.wd_mult.update(args_wd_mult)
+        return self._scaled(lr, indices, 'lr_mult')
 
     def _l2norm(self, v, rescale=False):
         a = v._data.astype(np.float32)
@@ -531,7 +518,7 @@ class FTML(Optimizer):
 
 
 @register
-class LAMB(Optimizer):
+class LAMB(_ImplUpdates, Optimizer):
     """LAMB (layer-wise adaptive moments): ``lamb_update_phase1``, the norms of the weight and the update,
     ``lamb_update_phase2``."""
 
@@ -572,14 +559,6 @@ class LAMB(Optimizer):
             r1, r2 = weight.norm(), g.norm()
             _run("lamb_update_phase2", weight, g, r1, r2, lr=lr, **bounds)
 
-    def update(self, index, weight, grad, state):
-        _each(lambda s, i, w, g, st: s._update_impl(i, w, g, st, False))(self, index, weight, grad, state)
-
-    def update_multi_precision(self, index, weight, grad, state):
-        w0 = weight[0] if isinstance(index, (list, tuple)) else weight
-        mp = self.multi_precision and w0.dtype == np.float16
-        _each(lambda s, i, w, g, st: s._update_impl(i, w, g, st, mp))(self, index, weight, grad, state)
-
 
 @register
 class DCASGD(Optimizer):
@@ -600,10 +579,7 @@ class DCASGD(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
-        nd = _nd()
-        grad = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            grad = nd.clip(grad, -self.clip_gradient, self.clip_gradient)
+        grad = self._py_grad(grad)
         mom, previous_weight = state
         if mom is not None:
             mom[:] *= self.momentum
@@ -623,13 +599,10 @@ class SGLD(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
-        nd = _nd()
-        grad = grad * self.rescale_grad
-        if self.clip_gradient is not None:
-            grad = nd.clip(grad, -self.clip_gradient, self.clip_gradient)
+        grad = self._py_grad(grad)
         weight[:] += - lr / 2 * (grad + wd * weight)
-        weight[:] += nd.random.normal(0, math.sqrt(lr), shape=weight.shape, dtype=weight.dtype,
-                                      ctx=weight.context)
+        weight[:] += _nd().random.normal(0, math.sqrt(lr), shape=weight.shape, dtype=weight.dtype,
+                                         ctx=weight.context)
 
 
 @register
@@ -809,9 +782,7 @@ class Adamax(Optimizer):
         nd = _nd()
         t = self._index_update_count[index]
         lr /= (1. - self.beta1 ** t)
-        grad = grad * self.rescale_grad + wd * weight
-        if self.clip_gradient is not None:
-            grad = nd.clip(grad, -self.clip_gradient, self.clip_gradient)
+        grad = self._py_grad(grad, weight, wd)
         m_t, u_t = state
         m_t[:] *= self.beta1
         m_t[:] += (1. - self.beta1) * grad
@@ -844,9 +815,7 @@ class Nadam(Optimizer):
         lr, wd = self._get_lr(index), self._get_wd(index)
         nd = _nd()
         t = self._index_update_count[index]
-        grad = grad * self.rescale_grad + wd * weight
-        if self.clip_gradient is not None:
-            grad = nd.clip(grad, -self.clip_gradient, self.clip_gradient)
+        grad = self._py_grad(grad, weight, wd)
         momentum_t = self.beta1 * (1. - 0.5 * (pow(0.96, t * self.schedule_decay)))
         momentum_t_1 = self.beta1 * (1. - 0.5 * (pow(0.96, (t + 1) * self.schedule_decay)))
         self.m_schedule = self.m_schedule * momentum_t
