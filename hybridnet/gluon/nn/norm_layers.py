@@ -19,6 +19,22 @@ from ..block import HybridBlock
 __all__ = ["BatchNorm", "BatchNormReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]   # SyncBatchNorm: contrib.nn
 
 
+def _gamma_beta(block, shape, scale, center, gamma_initializer, beta_initializer, differentiable=False):
+    """Make ``block.gamma``/``block.beta`` (in MXNet's order): ``grad_req='null'`` for ``scale=False`` /
+    ``center=False``; with ``differentiable`` (BatchNorm) those flags also set ``differentiable``."""
+    g_kw, b_kw = ({"differentiable": scale}, {"differentiable": center}) if differentiable else ({}, {})
+    block.gamma = block.params.get("gamma", grad_req="write" if scale else "null", shape=shape,
+                                   init=gamma_initializer, allow_deferred_init=True, **g_kw)
+    block.beta = block.params.get("beta", grad_req="write" if center else "null", shape=shape,
+                                  init=beta_initializer, allow_deferred_init=True, **b_kw)
+
+
+def _kwargs_repr(block, extra=""):
+    return "{name}({content}{extra})".format(
+        name=block.__class__.__name__, extra=extra,
+        content=", ".join(["=".join([k, v.__repr__()]) for k, v in block._kwargs.items()]))
+
+
 class _BatchNorm(HybridBlock):
     """MXNet 1.9.1's ``_BatchNorm``: the shared body of BatchNorm and BatchNormReLU."""
 
@@ -33,10 +49,7 @@ class _BatchNorm(HybridBlock):
         self.fuse_relu = fuse_relu
         if in_channels != 0:
             self.in_channels = in_channels
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                                     init=gamma_initializer, allow_deferred_init=True, differentiable=scale)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
-                                    init=beta_initializer, allow_deferred_init=True, differentiable=center)
+        _gamma_beta(self, (in_channels,), scale, center, gamma_initializer, beta_initializer, differentiable=True)
         self.running_mean = self.params.get("running_mean", grad_req="null", shape=(in_channels,),
                                             init=running_mean_initializer, allow_deferred_init=True,
                                             differentiable=False)
@@ -55,12 +68,7 @@ class _BatchNorm(HybridBlock):
         return op(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
 
     def __repr__(self):
-        s = "{name}({content}"
-        in_channels = self.gamma.shape[0]
-        s += ", in_channels={0}".format(in_channels if in_channels else None)
-        s += ")"
-        return s.format(name=self.__class__.__name__,
-                        content=", ".join(["=".join([k, v.__repr__()]) for k, v in self._kwargs.items()]))
+        return _kwargs_repr(self, ", in_channels={0}".format(self.gamma.shape[0] or None))
 
 
 class BatchNorm(_BatchNorm):
@@ -135,12 +143,6 @@ class SyncBatchNorm(BatchNorm):
         return F._contrib_SyncBatchNorm(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
 
 
-def _kwargs_repr(block, extra=""):
-    return "{name}({content}{extra})".format(
-        name=block.__class__.__name__, extra=extra,
-        content=", ".join(["=".join([k, v.__repr__()]) for k, v in block._kwargs.items()]))
-
-
 class LayerNorm(HybridBlock):
     """Layer normalisation (Ba et al., 2016) along ``axis``:
     ``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with gamma/beta of shape ``(in_channels,)``
@@ -164,10 +166,7 @@ class LayerNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _gamma_beta(self, (in_channels,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
@@ -194,10 +193,7 @@ class InstanceNorm(HybridBlock):
         self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(in_channels,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _gamma_beta(self, (in_channels,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
@@ -233,10 +229,7 @@ class GroupNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null", shape=(num_groups,),
-                                     init=gamma_initializer, allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null", shape=(num_groups,),
-                                    init=beta_initializer, allow_deferred_init=True)
+        _gamma_beta(self, (num_groups,), scale, center, gamma_initializer, beta_initializer)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups, eps=self._epsilon)
