@@ -542,26 +542,32 @@ def _grouped(ctx, k):
     return (N, k, rest), rest
 
 
-def _gn_grad(ctx, g, g_mean=None, g_std=None):
-    G = ctx.attrs["num_groups"]
+def _grouped_norm_grad(ctx, k, g, g_mean, g_stat, var_eps=None):
+    """Gradient of a per-(sample, group) normalisation viewed as ``(N, k, rest)`` (GroupNorm: k groups and
+    a ``std`` output; InstanceNorm: k channels and a ``var`` output, ``var_eps`` its eps)."""
     xs = ctx.in_specs[0]
-    s3, n = _grouped(ctx, G)
+    s3, n = _grouped(ctx, k)
     low = _low(ctx)
-    x, gamma, mean, std = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
+    x, gamma, mean, stat = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
     if g is None:
         g = F.zeros_like(ctx.outputs[0])
-    x, gamma, mean, std, g, g_mean, g_std = _cast_all(low, x, gamma, mean, std, g, g_mean, g_std)
-    st = (s3[0], G, 1)
+    x, gamma, mean, stat, g, g_mean, g_stat = _cast_all(low, x, gamma, mean, stat, g, g_mean, g_stat)
+    st = (s3[0], k, 1)
     r = lambda v: None if v is None else F.Reshape(v, shape=st)  # noqa: E731
     g3 = F.Reshape(g, shape=s3)
-    dx, xhat = _norm_grad_core(g3, F.Reshape(x, shape=s3), r(mean), 1.0 / r(std), F.Reshape(gamma, shape=(1, G, 1)),
-                               (2,), max(n, 1), r(g_mean), r(g_std))
+    inv = 1.0 / r(stat) if var_eps is None else F.rsqrt(r(stat) + var_eps)
+    dx, xhat = _norm_grad_core(g3, F.Reshape(x, shape=s3), r(mean), inv, F.Reshape(gamma, shape=(1, k, 1)), (2,),
+                               max(n, 1), r(g_mean), r(g_stat), std_is_var=var_eps is not None)
     dx = F.Reshape(dx, shape=xs.shape)
     dgamma = F.sum(g3 * xhat, axis=(0, 2))
     dbeta = F.sum(g3, axis=(0, 2))
     if low is not None:
         dx, dgamma, dbeta = _cast_all(xs.dtype, dx, dgamma, dbeta)
     return dx, dgamma, dbeta
+
+
+def _gn_grad(ctx, g, g_mean=None, g_std=None):
+    return _grouped_norm_grad(ctx, ctx.attrs["num_groups"], g, g_mean, g_std)
 
 
 _group_norm = defop(
@@ -603,26 +609,7 @@ def _in_infer_params(in_shapes, **_):
 
 
 def _in_grad(ctx, g, g_mean=None, g_var=None):
-    xs = ctx.in_specs[0]
-    C = int(xs.shape[1])
-    s3, n = _grouped(ctx, C)
-    low = _low(ctx)
-    x, gamma, mean, var = ctx.inputs[0], ctx.inputs[1], ctx.outputs[1], ctx.outputs[2]
-    if g is None:
-        g = F.zeros_like(ctx.outputs[0])
-    x, gamma, mean, var, g, g_mean, g_var = _cast_all(low, x, gamma, mean, var, g, g_mean, g_var)
-    st = (s3[0], C, 1)
-    r = lambda v: None if v is None else F.Reshape(v, shape=st)  # noqa: E731
-    g3 = F.Reshape(g, shape=s3)
-    inv = F.rsqrt(r(var) + ctx.attrs["eps"])
-    dx, xhat = _norm_grad_core(g3, F.Reshape(x, shape=s3), r(mean), inv, F.Reshape(gamma, shape=(1, C, 1)), (2,),
-                               max(n, 1), r(g_mean), r(g_var), std_is_var=True)
-    dx = F.Reshape(dx, shape=xs.shape)
-    dgamma = F.sum(g3 * xhat, axis=(0, 2))
-    dbeta = F.sum(g3, axis=(0, 2))
-    if low is not None:
-        dx, dgamma, dbeta = _cast_all(xs.dtype, dx, dgamma, dbeta)
-    return dx, dgamma, dbeta
+    return _grouped_norm_grad(ctx, int(ctx.in_specs[0].shape[1]), g, g_mean, g_var, var_eps=ctx.attrs["eps"])
 
 
 _instance_norm = defop(
