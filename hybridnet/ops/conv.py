@@ -231,21 +231,27 @@ def _conv_infer(data, weight, bias=None, kernel=REQUIRED, stride=(), dilate=(), 
     return TensorSpec(out, dt, data.device)
 
 
-def _conv_infer_params(in_shapes, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED,
-                       num_group=1, no_bias=False, layout=None, **_):
-    """``OpDef.infer_params``: weight ``(num_filter, C / g, *kernel)`` and bias from the data shape."""
-    d = in_shapes[0]
+def _weight_bias_params(op, weight_shape, d, kernel, stride, dilate, pad, num_filter, num_group, no_bias, layout):
+    """``OpDef.infer_params`` of Convolution/Deconvolution: weight (``weight_shape``) and bias shapes from
+    the data shape ``d`` ({} while unknown or the attributes are invalid)."""
     try:
         geom = conv_geom(kernel, stride, dilate, pad, layout, num_group)
     except AttrError:
         return {}
     if d is None:
         return {}
-    _rank_check(_conv, (), tuple(d), geom)      # deferred init on wrong-rank data: say why
-    out = {"weight": conv_weight_shape(geom.channels(d), num_filter, geom)}
+    _rank_check(op, (), tuple(d), geom)      # deferred init on wrong-rank data: say why
+    out = {"weight": weight_shape(geom.channels(d), num_filter, geom)}
     if not no_bias:
         out["bias"] = (num_filter,)
     return out
+
+
+def _conv_infer_params(in_shapes, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED,
+                       num_group=1, no_bias=False, layout=None, **_):
+    """Weight ``(num_filter, C / g, *kernel)`` and bias from the data shape."""
+    return _weight_bias_params(_conv, conv_weight_shape, in_shapes[0], kernel, stride, dilate, pad, num_filter,
+                               num_group, no_bias, layout)
 
 
 def _channel_axes(geom):
@@ -358,18 +364,8 @@ def _deconv_infer(data, weight, bias=None, kernel=REQUIRED, stride=(), dilate=()
 
 def _deconv_infer_params(in_shapes, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED,
                          num_group=1, no_bias=True, layout=None, **_):
-    d = in_shapes[0]
-    try:
-        geom = conv_geom(kernel, stride, dilate, pad, layout, num_group)
-    except AttrError:
-        return {}
-    if d is None:
-        return {}
-    _rank_check(_deconv, (), tuple(d), geom)
-    out = {"weight": deconv_weight_shape(geom.channels(d), num_filter, geom)}
-    if not no_bias:
-        out["bias"] = (num_filter,)
-    return out
+    return _weight_bias_params(_deconv, deconv_weight_shape, in_shapes[0], kernel, stride, dilate, pad,
+                               num_filter, num_group, no_bias, layout)
 
 
 def _deconv_grad(ctx, g):
