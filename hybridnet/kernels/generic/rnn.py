@@ -31,6 +31,7 @@ from ..backend import xp_of
 from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
 from . import both, device_scope
 from .nn_basic import emit_outputs
+from .shape import _emit
 
 __all__ = ["rnn_forward", "rnn_backward"]
 
@@ -285,10 +286,7 @@ def sequence_mask(data, sequence_length=None, out=None, use_sequence_length=Fals
             T, N = data.shape[t_ax], data.shape[n_ax]
             m = _time_mask(xp, _seq_lens(xp, seq, T, N), T, t_ax, data.ndim)
             r = xp.where(m, data, xp.asarray(value, dtype=data.dtype)).astype(data.dtype, copy=False)
-        if out is None:
-            return r
-        out[...] = r
-        return out
+        return _emit(r, out)
 
 
 @both("SequenceLast")
@@ -305,10 +303,7 @@ def sequence_last(data, sequence_length=None, out=None, use_sequence_length=Fals
             idx = xp.clip(_seq_lens(xp, seq, T, N) - 1, 0, max(T - 1, 0))
             nn = xp.arange(N)
             r = data[idx, nn] if t_ax == 0 else data[nn, idx]
-        if out is None:
-            return xp.ascontiguousarray(r)
-        out[...] = r
-        return out
+        return _emit(xp.ascontiguousarray(r) if out is None else r, out)
 
 
 @both("SequenceReverse")
@@ -324,18 +319,11 @@ def sequence_reverse(data, sequence_length=None, out=None, use_sequence_length=F
             tt = xp.arange(T, dtype=np.int64)[:, None]
             src = xp.where(tt < lens[None, :], lens[None, :] - 1 - tt, tt)       # (T, N)
             r = data[src, xp.arange(N)[None, :]]
-        if out is None:
-            return r
-        out[...] = r
-        return out
+        return _emit(r, out)
 
 
 @both("_rnn_param_concat")
 def rnn_param_concat(*arrays, out=None, dim=1, num_args=None):
     xp = xp_of(arrays[0])
     with device_scope(arrays[0]):
-        r = xp.concatenate(arrays, axis=dim)
-        if out is None:
-            return r
-        out[...] = r
-        return out
+        return _emit(xp.concatenate(arrays, axis=dim), out)
