@@ -82,7 +82,7 @@ class BatchNorm(_BatchNorm):
     >>> bn.initialize()
     >>> with autograd.train_mode():
     ...     y = bn(nd.array([[1.0, 10.0], [3.0, 30.0]]))
-    >>> bn.running_mean.data().asnumpy().round(3).tolist()
+    >>> [round(v, 3) for v in bn.running_mean.data().asnumpy().tolist()]
     [0.2, 2.0]
     >>> bn
     BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, use_global_stats=False, in_channels=2)
