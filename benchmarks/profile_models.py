@@ -241,10 +241,11 @@ class Profiler:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", default="resnet20", choices=("lenet", "resnet20", "lstm", "transformer"))
+    p.add_argument("--workload", default="resnet20", choices=("lenet", "resnet20", "lstm", "transformer", "lenet_infer"),
+                   help="lenet_infer: one 'step' is one batch-1 inference call (use --steps 1000)")
     p.add_argument("--mode", default="hybrid", choices=("eager", "hybrid"))
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=10, help="profiled steps (and as many unprofiled ones before)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--gemm-n", type=int, default=2048)
     p.add_argument("--gemm-repeats", type=int, default=10)
@@ -259,7 +260,7 @@ def main():
     load0 = os.getloadavg()[0]
     blas = None if a.no_blas else blas_gflops(a.gemm_n, a.gemm_repeats, a.threads)
     fw = B.setup_gluon("hybridnet", a.mode, a.workload)
-    step, sync = fw["step"], fw["sync"]
+    step, sync = fw.get("step") or fw["infer"], fw["sync"]
     for _ in range(a.warmup):
         loss = step()
     sync(loss)
@@ -312,7 +313,7 @@ def main():
         print("BLAS (NumPy float32 matmul %d^3): " % a.gemm_n +
               "; ".join(f"{k} thread(s) {v['gflops_best']} GFLOP/s best, {v['gflops_median']} median"
                         for k, v in blas.items()))
-    print(f"{a.workload} {a.mode}: {wall * 1e3:.1f} ms/step profiled ({plain * 1e3:.1f} unwrapped); "
+    print(f"{a.workload} {a.mode}: {wall * 1e3:.3f} ms/step profiled ({plain * 1e3:.1f} unwrapped); "
           f"idle CPUs before {idle}, load {load0:.2f}")
     for k, v in res["kinds"].items():
         g = f"  {v['gflops']:.1f} GFLOP/s" if v["gflops"] else ""

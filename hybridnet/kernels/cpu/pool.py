@@ -268,9 +268,28 @@ def backward_pooling(g, geo, shape, pool_type):
     return restore_layout(dx.astype(g.dtype, copy=False), cl)
 
 
+_GEO = {}      # (op, shape, attrs) -> PoolGeometry (read-only); bounded
+
+
+def _geometry(op, arg, spec, attrs):
+    """``pool_geometry`` cached by shape and attributes: it costs ~20 us per call (index arrays per axis),
+    a third of a small pooling call (batch-1 LeNet's 2x2 pools: ~36 -> ~15 us)."""
+    try:
+        key = (op.name, tuple(spec.shape), frozenset(attrs.items()))
+        geo = _GEO.get(key)
+    except TypeError:            # an unhashable attribute value: no caching
+        return pool_geometry(op, (arg,), spec, **attrs)
+    if geo is None:
+        geo = pool_geometry(op, (arg,), spec, **attrs)     # raises (uncached) on bad attributes
+        if len(_GEO) >= 512:
+            _GEO.clear()
+        _GEO[key] = geo
+    return geo
+
+
 @register_kernel("Pooling", "cpu")
 def pooling_kernel(data, out=None, **attrs):
-    geo = pool_geometry(_POOL, (data,), data, **attrs)
+    geo = _geometry(_POOL, data, data, attrs)
     r = pooling(data, geo, attrs.get("pool_type", "max"), attrs.get("p_value"))
     if isinstance(r, tuple):
         return emit_outputs(r, out)
@@ -282,7 +301,7 @@ def pooling_kernel(data, out=None, **attrs):
 
 @register_kernel("_backward_Pooling_linear", "cpu")
 def backward_pooling_kernel(ograd, out=None, shape=(), **attrs):
-    geo = pool_geometry(_BPOOL, (ograd,), TensorSpec(tuple(shape), ograd.dtype, None), **attrs)
+    geo = _geometry(_BPOOL, ograd, TensorSpec(tuple(shape), ograd.dtype, None), attrs)
     r = backward_pooling(ograd, geo, tuple(shape), attrs["pool_type"])
     if out is None:
         return r
