@@ -30,7 +30,8 @@ Measured in one process: ``first_step_s`` (the first training step: JIT compile 
 then ``--warmup`` steps, then ``--repeats`` samples of N steps, N chosen so that one sample takes about
 ``--sample-s`` seconds (from the warm-up steps' time), each sample synchronised at its end (MXNet:
 ``nd.waitall()``) and started only once both CPUs look idle (``--wait-idle``: other jobs on a shared
-2-core machine make 2-thread BLAS/OpenMP code 2-6x slower while they run). Throughput per sample; median and best reported.
+2-core machine make 2-thread BLAS/OpenMP code 2-6x slower while they run). Throughput per sample; median
+and best reported.
 
     python benchmarks/bench_models.py --framework hybridnet --mode hybrid --workload resnet20
     /work/mx-oracle/bin/python benchmarks/bench_models.py --framework mxnet --mode eager --workload lstm

@@ -241,7 +241,8 @@ class Profiler:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", default="resnet20", choices=("lenet", "resnet20", "lstm", "transformer", "lenet_infer"),
+    p.add_argument("--workload", default="resnet20",
+                   choices=("lenet", "resnet20", "lstm", "transformer", "lenet_infer"),
                    help="lenet_infer: one 'step' is one batch-1 inference call (use --steps 1000)")
     p.add_argument("--mode", default="hybrid", choices=("eager", "hybrid"))
     p.add_argument("--threads", type=int, default=2)

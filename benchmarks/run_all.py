@@ -539,21 +539,30 @@ def report_models(mo, a):
             "not in the throughput. Load average: the 1-minute load after each round's run of that row (2 CPUs; "
             "other sessions share the machine; the driver waited for idle CPUs before each run).", ""]
     out += ["Targets (issue 5: hybridized >= 1.2x MXNet hybridized and >= 1.0x PyTorch eager):", ""] + verdicts + [""]
+    peak = None
     for w, pr in (mo.get("profiles") or {}).items():
         if not pr or "kinds" not in pr:
             out += [f"Profile {w}: failed ({pr.get('error') if pr else '?'})", ""]
             continue
         blas = pr.get("blas")
         if blas:
+            peak = blas[str(a.threads)]["gflops_best"] if str(a.threads) in blas else blas.get(a.threads, {}).get(
+                "gflops_best")
             out += [f"BLAS reference (NumPy float32 matmul {pr['gemm_n']}^3, OpenBLAS): " +
                     "; ".join(f"{k} thread(s) **{v['gflops_best']} GFLOP/s** best ({v['gflops_median']} median)"
                               for k, v in blas.items()) + ".", ""]
         out += [f"Profile of one hybridized hybridnet {w} step (`profile_models.py --workload {w}`): "
                 f"{pr['step_ms']:.1f} ms/step with the kernel timers ({pr['step_ms_unwrapped']:.1f} without); "
                 f"idle CPUs before {pr['idle_cpus_before']}, load {pr['loadavg']}.", ""]
-        krows = [[k, _f(v["ms"]), f"{v['share'] * 100:.1f}%", _f(v["gflops"], 1) if v["gflops"] else "",
-                  f"{v['pct_blas']:.0f}%" if v.get("pct_blas") else ""] for k, v in pr["kinds"].items()]
-        out.append(_table(["op kind", "ms/step", "share", "GFLOP/s", "% of BLAS (2 threads)"], krows))
+        krows = []
+        for k, v in pr["kinds"].items():
+            gf = v.get("gflops")
+            go = v.get("gemm_only_ms")
+            krows.append([k, _f(v["ms"]), f"{v['share'] * 100:.1f}%", _f(gf, 1) if gf else "",
+                          f"{gf / peak * 100:.0f}%" if gf and peak else "",
+                          f"{go:.1f} ms = {v['gemm_only_gflops']:.0f} GFLOP/s" if go else ""])
+        out.append(_table(["op kind", "ms/step", "share", "GFLOP/s", f"% of BLAS ({a.threads} threads)",
+                           "its GEMMs alone (im2col+BLAS ceiling)"], krows))
         out.append("")
     return out
 
