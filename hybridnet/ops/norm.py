@@ -120,7 +120,9 @@ def _bshape(nd, ax, C):
     return tuple(C if i == ax else 1 for i in range(nd))
 
 
-def _make_grad(fixed_axis=None, relu=False):
+def _make_grad_composite(fixed_axis=None, relu=False):
+    """BatchNorm's gradient written with elementwise and reduction registry ops (the rule before the fused
+    ``_backward_BatchNorm``; kept for the benchmark's before/after comparison and the tests)."""
     def grad(ctx, g, g_mean=None, g_var=None, *_states):
         a = ctx.attrs
         x, gamma = ctx.inputs[0], ctx.inputs[1]
@@ -163,6 +165,25 @@ def _make_grad(fixed_axis=None, relu=False):
             dx = F.Cast(dx, dtype=xs.dtype)
         dgamma = F.zeros_like(gamma) if a["fix_gamma"] else dxhat_sum
         return (dx, dgamma, dbeta, None, None)
+    return grad
+
+
+def _make_grad(fixed_axis=None, relu=False):
+    """One ``_backward_BatchNorm`` call (dx, dgamma, dbeta in one pass per channel; gradients arriving at the
+    mean/var outputs and the batch-stats flag folded into the same pass)."""
+    def grad(ctx, g, g_mean=None, g_var=None, *_states):
+        a = ctx.attrs
+        x, gamma = ctx.inputs[0], ctx.inputs[1]
+        y, mean, invstd, flag = ctx.outputs[0], ctx.outputs[1], ctx.outputs[2], ctx.outputs[5]
+        nd = len(ctx.in_specs[0].shape)
+        ax = (a.get("axis", 1) if fixed_axis is None else fixed_axis) % nd
+        if g is None:
+            g = F.zeros_like(y)
+        if relu:
+            g = g * (y > 0)
+        res = F._backward_BatchNorm(g, x, gamma, mean, invstd, flag, g_mean, g_var, axis=ax,
+                                    fix_gamma=bool(a["fix_gamma"]))
+        return (res[0], res[1], res[2], None, None)
     return grad
 
 
@@ -236,6 +257,127 @@ _sync_batch_norm = defop(
         ">>> nd._contrib_SyncBatchNorm(x, g, b, mm, mv, eps=0.0, key='bn0').asnumpy().tolist()\n"
         "[[1.0, 10.0], [3.0, 30.0]]")
 _sbn_ref[0] = _sync_batch_norm
+
+
+# ---- _backward_BatchNorm: BatchNorm's gradient in one op ------------------------------------------------
+#
+# Inputs: the head gradient of the output, the forward's data and gamma, its mean / invstd / batch-stats
+# flag outputs (treated as independent inputs), and optionally the head gradients of the mean/invstd
+# outputs. Per channel (n elements over every axis but ``axis``, xhat = (x - mean) * invstd, sc = invstd *
+# gamma -- gamma taken as 1 with ``fix_gamma`` --, f the flag: 1 when the forward used batch statistics):
+#   dbeta = sum(g), D = sum(g * xhat), dgamma = D (zeros with fix_gamma)
+#   dx = sc * (g - f * (dbeta + xhat * D) / n) + f * (grad_mean - grad_var * invstd**2 * xhat) / n
+# (the composite rule's formulas, ``_make_grad_composite``). Its own gradient (below) is the vector-Jacobian
+# product of these formulas written with registry ops, so BatchNorm stays differentiable to any order:
+# second-order terms through mean/invstd reach BatchNorm's grad rule as grad_mean/grad_var and come back here.
+
+_bbn_ref = [None]
+
+
+def _bbn_infer(grad_out, data, gamma, mean, invstd, flag, grad_mean=None, grad_var=None, axis=1, fix_gamma=True):
+    op = _bbn_ref[0]
+    args = tuple(a for a in (grad_out, data, gamma, mean, invstd, flag, grad_mean, grad_var) if a is not None)
+    dt = _float_data(op, args, data)
+    ax = _axis_of(op, args, data, axis)
+    C = int(data.shape[ax])
+    pdt = bn_param_dtype(dt)
+    want = {"grad_out": (tuple(data.shape), dt), "gamma": ((C,), pdt), "mean": ((C,), pdt),
+            "invstd": ((C,), pdt), "flag": ((1,), pdt), "grad_mean": ((C,), pdt), "grad_var": ((C,), pdt)}
+    for name, v in zip(("grad_out", "gamma", "mean", "invstd", "flag", "grad_mean", "grad_var"),
+                       (grad_out, gamma, mean, invstd, flag, grad_mean, grad_var)):
+        if v is None:
+            continue
+        shp, vdt = want[name]
+        if tuple(v.shape) != shp:
+            raise op_error(op, args, ShapeError, f"{name} has shape {tuple(v.shape)} but data {tuple(data.shape)} "
+                           f"with channel axis {axis} needs {shp}",
+                           f"pass BatchNorm's {'gradient' if name.startswith('grad') else 'input/output'} "
+                           f"of shape {shp}")
+        if np.dtype(v.dtype) != vdt:
+            raise op_error(op, args, DTypeError, f"{name} is {np.dtype(v.dtype).name} but {dt.name} data needs "
+                           f"{vdt.name}", f"cast {name} to {vdt.name}")
+    dev = data.device
+    return TensorSpec(data.shape, dt, dev), TensorSpec((C,), pdt, dev), TensorSpec((C,), pdt, dev)
+
+
+def _bbn_grad(ctx, a_dx, p_dgamma=None, q_dbeta=None):
+    """VJP of ``_backward_BatchNorm`` w.r.t. all its inputs. With A the head gradient of dx, SA = sum(A),
+    SAx = sum(A * xhat) per channel, the gradient reaching xhat is
+    Gxh = (P - sc f SAx / n) g - (sc f D + f grad_var invstd**2) A / n, which gives d x = Gxh * invstd,
+    d mean = -sum(Gxh) * invstd and the invstd term sum(Gxh * xhat) / invstd."""
+    a = ctx.attrs
+    xs = ctx.in_specs[1]
+    nd = len(xs.shape)
+    ax = a["axis"] % nd
+    C = int(xs.shape[ax])
+    red = tuple(i for i in range(nd) if i != ax)
+    n = max(int(np.prod([xs.shape[i] for i in red], dtype=np.int64)), 1)
+    bs = _bshape(nd, ax, C)
+    fix = a["fix_gamma"]
+    low = _low(ctx)
+    g, x, gamma, mean, invstd, flag, gm, gv = ctx.inputs
+    g, x = _cast_all(low, g, x)
+    A = F.zeros_like(x) if a_dx is None else _cast_all(low, a_dx)[0]
+    rb = lambda v: F.Reshape(v, shape=bs)  # noqa: E731
+    s_b, f_b = rb(invstd), F.Reshape(flag, shape=(1,) * nd)
+    xhat = (x - rb(mean)) * s_b
+    gam = None if fix else gamma
+    sc = invstd if fix else invstd * gamma                  # per channel
+    sc_b = rb(sc)
+    B = F.sum(g, axis=red)
+    D = F.sum(g * xhat, axis=red)
+    SA = F.sum(A, axis=red)
+    SAx = F.sum(A * xhat, axis=red)
+    inv_n = 1.0 / n
+    d_g = sc_b * A - sc_b * f_b * (rb(SA) + rb(SAx) * xhat) * inv_n
+    coef_g = -(sc_b * f_b * rb(SAx)) * inv_n                # d L / d xhat = coef_g * g + coef_a * A
+    coef_a = -(sc_b * f_b * rb(D)) * inv_n
+    if not fix and p_dgamma is not None:
+        Pb = rb(p_dgamma)
+        d_g = d_g + Pb * xhat
+        coef_g = coef_g + Pb
+    if q_dbeta is not None:
+        d_g = d_g + rb(q_dbeta)
+    if gv is not None:
+        coef_a = coef_a - f_b * rb(gv) * F.square(s_b) * inv_n
+    gxh = coef_g * g + coef_a * A
+    d_x = gxh * s_b
+    d_mean = -F.sum(gxh, axis=red) * invstd
+    # T = d L / d sc (per channel)
+    T = F.sum(A * g, axis=red) - flag * (B * SA + D * SAx) * inv_n
+    d_inv = F.sum(gxh * xhat, axis=red) / invstd + (T if fix else T * gamma)
+    d_flag_c = -(sc * (B * SA + D * SAx)) * inv_n
+    if gm is not None:
+        d_flag_c = d_flag_c + gm * SA * inv_n
+    if gv is not None:
+        d_inv = d_inv - flag * gv * invstd * SAx * (2.0 * inv_n)
+        d_flag_c = d_flag_c - gv * F.square(invstd) * SAx * inv_n
+    d_flag = F.Reshape(F.sum(d_flag_c), shape=(1,))
+    d_gamma = F.zeros_like(gamma) if gam is None else T * invstd
+    d_gm = None if gm is None else flag * SA * inv_n
+    d_gv = None if gv is None else -(flag * F.square(invstd) * SAx) * inv_n
+    if low is not None:
+        d_g, d_x = _cast_all(xs.dtype, d_g, d_x)
+    return (d_g, d_x, d_gamma, d_mean, d_inv, d_flag, d_gm, d_gv)
+
+
+_backward_batch_norm = defop(
+    "_backward_BatchNorm", ("grad_out", "data", "gamma", "mean", "invstd", "flag", "grad_mean?", "grad_var?"),
+    _bbn_infer, Pattern.OPAQUE, dtype_check=None,
+    attrs=(Attr("axis", Int(), 1, "the channel axis of the forward"),
+           Attr("fix_gamma", Bool(), True, "the forward took gamma as 1 (zero gamma gradient)")),
+    num_outputs=3, output_names=("grad_data", "grad_gamma", "grad_beta"), grad=_bbn_grad, saves=("inputs",),
+    doc="BatchNorm's gradient in one pass per channel: from the head gradient of the output, the forward's "
+        "data and gamma, its mean / inverse std / batch-stats flag outputs (flag 1: batch statistics, 0: "
+        "running statistics, constants) and optionally the head gradients of mean and inverse std, the "
+        "gradients of data, gamma and beta. Differentiable to any order (its gradient composes registry ops)."
+        "\n\n"
+        ">>> x = nd.array([[1.0], [3.0]]); g = nd.ones((1,)); b = nd.zeros((1,))\n"
+        ">>> mean, inv, flag = nd.array([2.0]), nd.array([1.0]), nd.array([1.0])\n"
+        ">>> dx, dg, db = nd._backward_BatchNorm(nd.array([[1.0], [0.0]]), x, g, mean, inv, flag, fix_gamma=False)\n"
+        ">>> dx.asnumpy().ravel().tolist(), dg.asnumpy().tolist(), db.asnumpy().tolist()\n"
+        "([0.0, 0.0], [-1.0], [1.0])")
+_bbn_ref[0] = _backward_batch_norm
 
 
 # ---- LayerNorm, GroupNorm, InstanceNorm, L2Normalization ------------------------------------------------

@@ -205,7 +205,7 @@ NOT_MXNET = {
 # hybridnet ops under an MXNet name whose MXNet op is a graph-internal backward node with no declared
 # inputs/attrs; never exported in a forward graph.
 BACKWARD_SIGNATURE = {"_backward_take", "_backward_pick", "_backward_sample_multinomial", "_backward_ctc_loss",
-                      "_backward_RNN", "_backward_LayerNorm"}
+                      "_backward_RNN", "_backward_LayerNorm", "_backward_BatchNorm"}
 # MXNet attributes hybridnet does not define: (op, attr) -> why.
 MISSING_ATTRS = {
     **{(s, "is_int"): "MXNet 1.9.1's legacy Python front end never writes it (the numpy front end's "

@@ -23,7 +23,7 @@ from ..generic import norm as _generic
 from ..generic.norm import finish_stats, use_batch_stats
 from .threading import PARALLEL_MIN_SIZE
 
-__all__ = ["batch_norm", "layer_norm", "layer_norm_backward", "group_norm", "instance_norm", "l2_normalization"]
+__all__ = ["batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward", "group_norm", "instance_norm", "l2_normalization"]
 
 _JIT = {}
 
@@ -126,9 +126,87 @@ def _kernels():
             return 0
         return norm_last
 
+    def make_bwd(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par, error_model="numpy")
+        def bwd(g3, x3, mean, inv, gam, gm, gv, f, n, dx3, db, dd):
+            # _backward_BatchNorm per channel: one pass for sum(g) and sum(g * xhat) (float64, reassociating
+            # adds), then dx = g * sc + xhat * k1 + k0 with typed channel constants
+            O, C, I = x3.shape
+            for c in rng(C):
+                mu = mean[c]
+                iv = inv[c]
+                a = 0.0
+                b = 0.0
+                for o in range(O):
+                    for i in range(I):
+                        gi = g3[o, c, i]
+                        xh = (x3[o, c, i] - mu) * iv
+                        a = radd(a, np.float64(gi))
+                        b = radd(b, np.float64(gi * xh))
+                db[c] = a
+                dd[c] = b
+                ivd = np.float64(iv)
+                sc = ivd * np.float64(gam[c])
+                kk = np.empty(3, x3.dtype)
+                kk[0] = sc
+                kk[1] = f * (np.float64(gm[c]) - sc * a) / n
+                kk[2] = -f * (sc * b + np.float64(gv[c]) * ivd * ivd) / n
+                sct = kk[0]
+                k0 = kk[1]
+                k1 = kk[2]
+                for o in range(O):
+                    for i in range(I):
+                        xh = (x3[o, c, i] - mu) * iv
+                        dx3[o, c, i] = g3[o, c, i] * sct + xh * k1 + k0
+            return 0
+        return bwd
+
+    def make_bwd_last(par):
+        rng = prange if par else range
+
+        @njit(cache=True, parallel=par, error_model="numpy")
+        def bwd_last(g2, x2, mean, inv, gam, gm, gv, f, n, dx2, db, dd, nblk):
+            # channels last (N, C): per-block channel sums (rows split into nblk blocks), then the rows
+            N, C = x2.shape
+            pa = np.zeros((nblk, C))
+            pb = np.zeros((nblk, C))
+            step = (N + nblk - 1) // nblk
+            for bi in rng(nblk):
+                for r in range(bi * step, min(N, bi * step + step)):
+                    for c in range(C):
+                        gi = g2[r, c]
+                        xh = (x2[r, c] - mean[c]) * inv[c]
+                        pa[bi, c] += gi
+                        pb[bi, c] += gi * xh
+            sct = np.empty(C, x2.dtype)
+            k0 = np.empty(C, x2.dtype)
+            k1 = np.empty(C, x2.dtype)
+            for c in range(C):
+                a = 0.0
+                b = 0.0
+                for bi in range(nblk):
+                    a += pa[bi, c]
+                    b += pb[bi, c]
+                db[c] = a
+                dd[c] = b
+                ivd = np.float64(inv[c])
+                sc = ivd * np.float64(gam[c])
+                sct[c] = sc
+                k0[c] = f * (np.float64(gm[c]) - sc * a) / n
+                k1[c] = -f * (sc * b + np.float64(gv[c]) * ivd * ivd) / n
+            for r in rng(N):
+                for c in range(C):
+                    xh = (x2[r, c] - mean[c]) * inv[c]
+                    dx2[r, c] = g2[r, c] * sct[c] + xh * k1[c] + k0[c]
+            return 0
+        return bwd_last
+
     k = _JIT["k"] = SimpleNamespace(
         stats=(make_stats(False), make_stats(True)), stats_last=(make_stats_last(False), make_stats_last(True)),
-        norm=(make_norm(False), make_norm(True)), norm_last=(make_norm_last(False), make_norm_last(True)))
+        norm=(make_norm(False), make_norm(True)), norm_last=(make_norm_last(False), make_norm_last(True)),
+        bwd=(make_bwd(False), make_bwd(True)), bwd_last=(make_bwd_last(False), make_bwd_last(True)))
     return k
 
 
@@ -207,6 +285,46 @@ def _register(name, relu=False, fixed_axis=None):
 batch_norm = _register("BatchNorm")
 _register("_contrib_BatchNormWithReLU", relu=True)
 _register("_contrib_SyncBatchNorm", fixed_axis=1)
+
+
+# The backward's prange variants were never faster on the 2-core machine (memory-bound passes; serial vs
+# prange us: (32, 16, 32, 32) 183 / 203, (32, 64, 56, 56) 5271 / 5686, channels-last (8, 32, 32, 64) 272 / 733,
+# (256, 512) 113 / 163; BENCHMARKS.md "BatchNorm backward"), so they start only from 16 Mi elements.
+BN_BWD_PARALLEL_MIN_SIZE = 256 * PARALLEL_MIN_SIZE
+
+
+@register_kernel("_backward_BatchNorm", "cpu")
+def batch_norm_backward(grad_out, data, gamma, mean, invstd, flag, grad_mean=None, grad_var=None, out=None, axis=1,
+                        fix_gamma=True, **_):
+    """BatchNorm's gradient (``_backward_BatchNorm``): one Numba call, one pass per channel for the sums and
+    one writing grad_data; the optional mean/invstd head gradients (zeros when absent) and the batch-stats
+    flag are folded into the channel constants. Parallel from ``BN_BWD_PARALLEL_MIN_SIZE`` elements."""
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    if data.size == 0:
+        return _generic.batch_norm_backward(grad_out, data, gamma, mean, invstd, flag, grad_mean, grad_var,
+                                            axis=axis, fix_gamma=fix_gamma, out=out)
+    pdt = bn_param_dtype(data.dtype)
+    x3 = np.ascontiguousarray(data, dtype=pdt).reshape(O, C, I)
+    g3 = np.ascontiguousarray(grad_out, dtype=pdt).reshape(O, C, I)
+    vec = lambda v: np.zeros(C, pdt) if v is None else np.ascontiguousarray(v, dtype=pdt)  # noqa: E731
+    gam = np.ones(C, pdt) if fix_gamma else vec(gamma)
+    want = out[0] if isinstance(out, (tuple, list)) else out
+    direct = want is not None and want.dtype == pdt and want.flags.c_contiguous
+    dx = want if direct else np.empty((O, C, I), pdt)
+    db, dd = np.empty(C), np.empty(C)
+    par = O * C * I >= BN_BWD_PARALLEL_MIN_SIZE
+    k = _kernels()
+    args = (vec(mean), vec(invstd), gam, vec(grad_mean), vec(grad_var), float(flag.reshape(-1)[0]), float(O * I))
+    if I == 1:
+        k.bwd_last[par](g3.reshape(O, C), x3.reshape(O, C), *args, dx.reshape(O, C), db, dd,
+                        _threads() if par else 1)
+    else:
+        k.bwd[par](g3, x3, *args, dx.reshape(O, C, I), db, dd)
+    if not direct:
+        dx = dx.astype(data.dtype, copy=False).reshape(data.shape)
+    dgamma = np.zeros(C, pdt) if fix_gamma else dd.astype(pdt)
+    return _emit((dx, dgamma, db.astype(pdt)), out)
 
 
 # ---- Row normalisations: LayerNorm, GroupNorm, InstanceNorm, L2Normalization ---------------------------

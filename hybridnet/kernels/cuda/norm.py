@@ -26,7 +26,7 @@ _register("_contrib_BatchNormWithReLU", relu=True)
 _register("_contrib_SyncBatchNorm", fixed_axis=1)
 
 
-# LayerNorm (+ _backward_LayerNorm) / GroupNorm / InstanceNorm / L2Normalization: the array-API bodies on CuPy
+# _backward_BatchNorm, LayerNorm (+ _backward_LayerNorm) / GroupNorm / InstanceNorm / L2Normalization: the array-API bodies on CuPy
 # (CuPy's fused reductions and broadcasts; no GPU was available to measure hand-written numba.cuda kernels
 # against them)
 def _register_row(name, body):
@@ -39,6 +39,7 @@ def _register_row(name, body):
 
 
 _register_row("LayerNorm", _gen.layer_norm)
+_register_row("_backward_BatchNorm", _gen.batch_norm_backward)
 _register_row("_backward_LayerNorm", _gen.layer_norm_backward)
 _register_row("GroupNorm", _gen.group_norm)
 _register_row("InstanceNorm", _gen.instance_norm)

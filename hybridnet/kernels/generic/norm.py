@@ -13,7 +13,7 @@ from ...ops.trace_base import TRAINING
 from ..backend import xp_of
 from .nn_basic import emit_outputs
 
-__all__ = ["batch_norm", "use_batch_stats", "finish_stats", "layer_norm", "layer_norm_backward", "group_norm",
+__all__ = ["batch_norm", "batch_norm_backward", "use_batch_stats", "finish_stats", "layer_norm", "layer_norm_backward", "group_norm",
            "instance_norm", "l2_normalization"]
 
 
@@ -64,6 +64,34 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix
         y = xp.maximum(y, pdt.type(0))
     y = y.astype(data.dtype, copy=False).reshape(data.shape)
     return emit_outputs((y,) + stats, out)
+
+
+def batch_norm_backward(grad_out, data, gamma, mean, invstd, flag, grad_mean=None, grad_var=None, *, axis,
+                        fix_gamma, out=None, **_):
+    """``_backward_BatchNorm``: ``(grad_data, grad_gamma, grad_beta)`` (formulas in ops/norm.py)."""
+    xp = xp_of(data)
+    ax = axis % data.ndim
+    O, C, I = bn_layout(data.shape, ax)
+    pdt = bn_param_dtype(data.dtype)
+    n = max(O * I, 1)
+    x3 = data.reshape(O, C, I).astype(pdt, copy=False)
+    g3 = grad_out.reshape(O, C, I).astype(pdt, copy=False)
+    s = invstd.astype(pdt, copy=False)
+    f = flag.astype(pdt, copy=False)
+    xhat = (x3 - mean.astype(pdt, copy=False)[None, :, None]) * s[None, :, None]
+    dbeta = g3.sum(axis=(0, 2)).astype(pdt, copy=False)
+    d = (g3 * xhat).sum(axis=(0, 2)).astype(pdt, copy=False)
+    sc = s if fix_gamma else s * gamma.astype(pdt, copy=False)
+    fn = f * pdt.type(1.0 / n)
+    k0 = -(sc * fn) * dbeta                                 # dx = sc * g + xhat * k1 + k0
+    k1 = -(sc * fn) * d
+    if grad_mean is not None:
+        k0 = k0 + fn * grad_mean.astype(pdt, copy=False)
+    if grad_var is not None:
+        k1 = k1 - fn * grad_var.astype(pdt, copy=False) * s * s
+    dx = g3 * sc[None, :, None] + xhat * k1[None, :, None] + k0[None, :, None]
+    dgamma = xp.zeros_like(d) if fix_gamma else d
+    return emit_outputs((dx.astype(data.dtype, copy=False).reshape(data.shape), dgamma, dbeta), out)
 
 
 # ---- LayerNorm / GroupNorm / InstanceNorm / L2Normalization ----------------------------------------------

@@ -123,6 +123,60 @@ _SYNC_BATCHNORM = OpCase(
 CASES = [_BATCHNORM, _BATCHNORM_GLOBAL, _BATCHNORM_F16, _BATCHNORM_RELU, _SYNC_BATCHNORM]
 
 
+def bn_backward_reference(grad_out, data, gamma, mean, invstd, flag, grad_mean=None, grad_var=None, axis=1,
+                          fix_gamma=True):
+    """NumPy ``_backward_BatchNorm`` in float64 (mean, invstd and flag are independent inputs): grad of data,
+    gamma, beta (gamma/beta gradients in the parameter dtype)."""
+    pdt = np.float32 if data.dtype == np.float16 else data.dtype
+    ax = axis % data.ndim
+    bs = tuple(-1 if i == ax else 1 for i in range(data.ndim))
+    red = tuple(i for i in range(data.ndim) if i != ax)
+    n = max(int(np.prod([data.shape[i] for i in red], dtype=np.int64)), 1)
+    g = grad_out.astype(np.float64)
+    s = invstd.astype(np.float64)
+    f = float(flag.astype(np.float64)[0])
+    xhat = (data.astype(np.float64) - mean.astype(np.float64).reshape(bs)) * s.reshape(bs)
+    dbeta, d = g.sum(axis=red), (g * xhat).sum(axis=red)
+    sc = s if fix_gamma else s * gamma.astype(np.float64)
+    dx = sc.reshape(bs) * (g - f * (dbeta.reshape(bs) + xhat * d.reshape(bs)) / n)
+    if grad_mean is not None:
+        dx = dx + f * grad_mean.astype(np.float64).reshape(bs) / n
+    if grad_var is not None:
+        dx = dx - f * (grad_var.astype(np.float64) * s * s).reshape(bs) * xhat / n
+    dgamma = np.zeros_like(d) if fix_gamma else d
+    return dx.astype(data.dtype), dgamma.astype(pdt), dbeta.astype(pdt)
+
+
+def _bbn(shape, axis=1, extra=False):
+    c = (shape[axis],)
+    return (shape, shape, c, c, c, (1,)) + ((c, c) if extra else ())
+
+
+_BATCHNORM_BACKWARD = OpCase(
+    "_backward_BatchNorm", bn_backward_reference,
+    [Sample(_bbn((2, 3, 4)), {"fix_gamma": False}),
+     Sample(_bbn((2, 3, 4)), {}, note="fix_gamma: zero gamma gradient"),
+     Sample(_bbn((4, 3), extra=True), {"fix_gamma": False}, note="mean/invstd head gradients, 2-D"),
+     Sample(_bbn((2, 2, 3), -1, extra=True), {"axis": -1, "fix_gamma": False}, note="channels last"),
+     Sample(_bbn((3, 2, 2, 2), 2), {"axis": 2, "fix_gamma": False}),
+     Sample(_bbn((0, 3)), {"fix_gamma": False}, note="0-size")],
+    domain=(0.25, 2.0), grad2=True,
+    errors=[ErrorCase(((2, 4), (2, 3), (3,), (3,), (3,), (1,)), {}, ShapeError, r"grad_out has shape \(2, 4\)"),
+            ErrorCase(((2, 3), (2, 3), (3,), (3,), (2,), (1,)), {}, ShapeError, r"invstd has shape \(2,\)"),
+            ErrorCase(((2, 3), (2, 3), (3,), (3,), (3,), (3,)), {}, ShapeError, r"flag has shape \(3,\)"),
+            ErrorCase(((2, 3), (2, 3), (3,), (3,), (3,), (1,)), {"axis": 2}, ShapeError, "out of range"),
+            ErrorCase(((2, 3), (2, 3), (3,), (3,), (3,), (1,)), {}, DTypeError, "gamma is float64 but float32",
+                      dtypes=("float32", "float32", "float64", "float32", "float32", "float32"))])
+
+_BATCHNORM_BACKWARD_F16 = OpCase(
+    "_backward_BatchNorm", bn_backward_reference,
+    [Sample(_bbn((4, 3, 5), extra=True), {"fix_gamma": False}), Sample(_bbn((6, 3)), {})],
+    dtypes=("float16",), input_dtypes=(None, None) + ("float32",) * 6, domain=(0.25, 2.0), grad=False,
+    name="_backward_BatchNorm_float16_data")
+
+CASES += [_BATCHNORM_BACKWARD, _BATCHNORM_BACKWARD_F16]
+
+
 # ---- LayerNorm / GroupNorm / InstanceNorm / L2Normalization ---------------------------------------------
 
 def _affine_norm(x, gamma_b, beta_b, red, eps):
