@@ -8,7 +8,10 @@ im2col + GEMM and array-API tap sums for depthwise,
 and the GEMM alone at the same (M, K, N) and the machine's BLAS GFLOP/s (1024^3 and 2048x1024x2048 sgemm)
 as the ceiling. ``--framework torch`` times PyTorch's conv2d forward and forward+backward on the same shapes.
 
-Run: python benchmarks/bench_conv.py [--framework hybridnet|torch] [--only NAME-PART] [--json]
+``--small`` times the small-input path (one Numba im2col + one batched GEMM, ``SMALL_MAX`` in
+kernels/cpu/conv.py) against the general path per call on batch-1 / small shapes, to place the threshold.
+
+Run: python benchmarks/bench_conv.py [--framework hybridnet|torch] [--only NAME-PART] [--json] [--small]
 Times are the minimum over interleaved repetitions (the machine is shared; each shape waits up to 60 s
 for 1.8 idle CPUs first); GFLOP/s = 2 * multiply-adds / time (x3 for forward+backward).
 """
@@ -209,16 +212,73 @@ def run_torch():
     return res
 
 
+# name, data shape, weight shape, attrs: batch-1 / small inputs (the column matrix size decides the path)
+SMALL_SHAPES = [(f"LeNet conv1 b{n} 1x28x28 5x5->6", (n, 1, 28, 28), (6, 1, 5, 5), {}) for n in (1, 2, 4, 8)] + \
+    [(f"LeNet conv2 b{n} 6x12x12 5x5->16", (n, 6, 12, 12), (16, 6, 5, 5), {}) for n in (1, 4, 8, 16)] + [
+    ("ResNet-20 16ch 32x32 3x3 b1", (1, 16, 32, 32), (16, 16, 3, 3), {"pad": (1, 1)}),
+    ("ResNet-20 32ch 16x16 3x3 b1", (1, 32, 16, 16), (32, 32, 3, 3), {"pad": (1, 1)}),
+    ("ResNet-20 64ch 8x8 3x3 b1", (1, 64, 8, 8), (64, 64, 3, 3), {"pad": (1, 1)}),
+    ("ResNet-20 64ch 8x8 3x3 b4", (4, 64, 8, 8), (64, 64, 3, 3), {"pad": (1, 1)}),
+    ("ResNet-20 16->32 stride 2 b1", (1, 16, 32, 32), (32, 16, 3, 3), {"pad": (1, 1), "stride": (2, 2)}),
+    ("NHWC 16ch 16x16 3x3 b1", (1, 16, 16, 16), (16, 16, 3, 3), {"pad": (1, 1), "layout": "NHWC"}),
+]
+
+
+def run_small():
+    from hybridnet.kernels import load_kernels
+    load_kernels("cpu")
+    from hybridnet.kernels.cpu import conv as C
+    limit = C.SMALL_MAX
+    C.SMALL_MAX = 1 << 62                        # plan every shape as small; the general path is C._conv
+    rng = np.random.default_rng(0)
+    res = {"small_max": limit, "rows": []}
+    for name, xs, ws, attrs in SMALL_SHAPES:
+        idle = wait_for_idle(1.8, 60)
+        last = attrs.get("layout") == "NHWC"
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        if last:
+            x, w = np.ascontiguousarray(np.moveaxis(x, 1, -1)), np.ascontiguousarray(np.moveaxis(w, 1, -1))
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        kw = dict(attrs, kernel=ws[2:], num_filter=ws[0])
+        ncol = xs[0] * ws[1] * math.prod(ws[2:]) * math.prod(_macs(xs, ws, attrs)[1])
+        reps = max(1, int(2e5 // max(ncol, 1)))
+
+        def small():
+            for _ in range(reps):
+                C.convolution(x, w, b, **kw)
+
+        def general():
+            for _ in range(reps):
+                C._conv(x, w, b, **kw)
+        np.testing.assert_allclose(C.convolution(x, w, b, **kw), C._conv(x, w, b, **kw), rtol=1e-4, atol=1e-4)
+        t_s, t_g = _min_time([small, general], reps=21)
+        res["rows"].append({"name": name, "col_elements": ncol, "idle_cpus_before": idle,
+                            "us": {"small path": t_s / reps * 1e6, "general path": t_g / reps * 1e6}})
+    C.SMALL_MAX = limit
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framework", default="hybridnet", choices=("hybridnet", "torch"))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--only", default="", help="run the shape classes whose name contains this text")
+    ap.add_argument("--small", action="store_true", help="small-input path vs general path, us per call")
     a = ap.parse_args()
     SHAPES[:] = [s for s in SHAPES if a.only in s[0]]
-    res = run_hybridnet() if a.framework == "hybridnet" else run_torch()
+    SMALL_SHAPES[:] = [s for s in SMALL_SHAPES if a.only in s[0]]
+    res = run_small() if a.small else run_hybridnet() if a.framework == "hybridnet" else run_torch()
     if a.json:
         json.dump(res, sys.stdout)
+        return
+    if a.small:
+        print(f"SMALL_MAX = {res['small_max']} column-matrix elements")
+        for row in res["rows"]:
+            u = row["us"]
+            print(f"{row['name']:34s} col {row['col_elements']:8d}  small {u['small path']:8.1f} us  "
+                  f"general {u['general path']:8.1f} us  ({u['general path'] / u['small path']:.2f}x; "
+                  f"idle CPUs {row['idle_cpus_before']})")
         return
     if "blas_gflops" in res:
         print("BLAS sgemm GFLOP/s:", ", ".join(f"{k}: {v:.1f}" for k, v in res["blas_gflops"].items()))
