@@ -36,178 +36,244 @@ def gate_kernels():
     g = globals()
     g["_fexp"] = helpers().fexp
 
-    @njit(cache=True, inline="always")
-    def sig(x):
-        return 1 / (1 + _fexp(-x))
+    @njit(cache=True, inline="always", error_model="numpy")
+    def sig(x, one):
+        return one / (one + _fexp(-x))
 
-    @njit(cache=True, inline="always")
-    def tnh(x):
-        return 1 - 2 / (_fexp(x + x) + 1)
+    @njit(cache=True, inline="always", error_model="numpy")
+    def tnh(x, one):
+        return one - (one + one) / (_fexp(x + x) + one)
 
     g["_sig"], g["_tnh"] = sig, tnh
 
-    @njit(cache=True)
+    # Every loop below runs over one contiguous row segment with no branch in its body (masking by
+    # sequence length is decided per row, clipping is selects), so LLVM vectorises it (zmm on AVX-512);
+    # constants are typed as the data (``one``) so float32 stays float32. The LSTM cell loops are separate
+    # (not inlined) row functions: written inline in the ``(N, H)`` kernel, LLVM left the backward's main
+    # loop scalar (120 us vs 17 us per 32 x 256 step; BENCHMARKS.md "LSTM").
+
+    @njit(cache=True, error_model="numpy")
+    def lstm_cell_row(gr, cpr, cor, hor, H, one, clip, lo, hi, clip_nan):
+        if clip:
+            for j in range(H):
+                c = gr[H + j] * cpr[j] + gr[j] * gr[2 * H + j]
+                c = lo if c < lo else c
+                c = hi if c > hi else c
+                if clip_nan:
+                    c = lo if c != c else c
+                cor[j] = c
+                hor[j] = gr[3 * H + j] * _tnh(c, one)
+        else:
+            for j in range(H):
+                c = gr[H + j] * cpr[j] + gr[j] * gr[2 * H + j]
+                cor[j] = c
+                hor[j] = gr[3 * H + j] * _tnh(c, one)
+
+    @njit(cache=True, error_model="numpy")
     def lstm_fwd(gt, hg, c_prev, h_prev, lens, t, c_out, h_out, y_out, hp_out, proj, clip, lo, hi, clip_nan):
         N, G = gt.shape
         H = G // 4
         z = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
+            gr = gt[n]
+            hr = hg[n]
+            for j in range(2 * H):                   # i, f
+                gr[j] = _sig(gr[j] + hr[j], one)
+            for j in range(2 * H, 3 * H):            # g
+                gr[j] = _tnh(gr[j] + hr[j], one)
+            for j in range(3 * H, G):                # o
+                gr[j] = _sig(gr[j] + hr[j], one)
+            cpr = c_prev[n]
+            cor = c_out[n]
             m = t < lens[n]
-            for j in range(H):
-                i = _sig(gt[n, j] + hg[n, j])
-                f = _sig(gt[n, H + j] + hg[n, H + j])
-                gg = _tnh(gt[n, 2 * H + j] + hg[n, 2 * H + j])
-                o = _sig(gt[n, 3 * H + j] + hg[n, 3 * H + j])
-                gt[n, j] = i
-                gt[n, H + j] = f
-                gt[n, 2 * H + j] = gg
-                gt[n, 3 * H + j] = o
-                cp = c_prev[n, j]
-                c = f * cp + i * gg
-                if clip:
-                    if clip_nan and c != c:
-                        c = lo
-                    elif c < lo:
-                        c = lo
-                    elif c > hi:
-                        c = hi
-                h = o * _tnh(c)
-                c_out[n, j] = c if m else cp
-                if proj:
-                    hp_out[n, j] = h
-                else:
-                    h_out[n, j] = h if m else h_prev[n, j]
-                    y_out[n, j] = h if m else z
+            if proj:
+                # the projection path masks its own output: h is computed for every row
+                lstm_cell_row(gr, cpr, cor, hp_out[n], H, one, clip, lo, hi, clip_nan)
+                if not m:
+                    for j in range(H):
+                        cor[j] = cpr[j]
+            elif m:
+                hor = h_out[n]
+                lstm_cell_row(gr, cpr, cor, hor, H, one, clip, lo, hi, clip_nan)
+                yr = y_out[n]
+                for j in range(H):
+                    yr[j] = hor[j]
+            else:
+                hor = h_out[n]
+                hpr = h_prev[n]
+                yr = y_out[n]
+                for j in range(H):
+                    cor[j] = cpr[j]
+                    hor[j] = hpr[j]
+                    yr[j] = z
         return 0
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def gru_fwd(gt, hg, bh, h_prev, lens, t, hn_out, h_out, y_out):
         N, G = gt.shape
         H = G // 3
         zero = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
             m = t < lens[n]
+            gr = gt[n]
+            hr = hg[n]
+            hpr = h_prev[n]
+            hnr = hn_out[n]
+            hor = h_out[n]
+            yr = y_out[n]
+            for j in range(2 * H):                   # r, z
+                gr[j] = _sig(gr[j] + hr[j] + bh[j], one)
             for j in range(H):
-                r = _sig(gt[n, j] + hg[n, j] + bh[j])
-                z = _sig(gt[n, H + j] + hg[n, H + j] + bh[H + j])
-                hn = hg[n, 2 * H + j] + bh[2 * H + j]
-                nn = _tnh(gt[n, 2 * H + j] + r * hn)
-                hp = h_prev[n, j]
-                h = (1 - z) * nn + z * hp
-                gt[n, j] = r
-                gt[n, H + j] = z
-                gt[n, 2 * H + j] = nn
-                hn_out[n, j] = hn
-                h_out[n, j] = h if m else hp
-                y_out[n, j] = h if m else zero
+                hn = hr[2 * H + j] + bh[2 * H + j]
+                nn = _tnh(gr[2 * H + j] + gr[j] * hn, one)
+                zz = gr[H + j]
+                hp = hpr[j]
+                h = (one - zz) * nn + zz * hp
+                gr[2 * H + j] = nn
+                hnr[j] = hn
+                hor[j] = h if m else hp
+                yr[j] = h if m else zero
         return 0
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def rnn_fwd(gt, hg, h_prev, lens, t, h_out, y_out, relu):
         N, H = gt.shape
         zero = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
             m = t < lens[n]
+            gr = gt[n]
+            hr = hg[n]
+            hpr = h_prev[n]
+            hor = h_out[n]
+            yr = y_out[n]
             for j in range(H):
-                v = gt[n, j] + hg[n, j]
+                v = gr[j] + hr[j]
                 if relu:
                     h = v if v > zero else zero
                 else:
-                    h = _tnh(v)
-                gt[n, j] = h
-                h_out[n, j] = h if m else h_prev[n, j]
-                y_out[n, j] = h if m else zero
+                    h = _tnh(v, one)
+                gr[j] = h
+                hor[j] = h if m else hpr[j]
+                yr[j] = h if m else zero
         return 0
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
+    def lstm_bwd_row(gr, csr, cpr, dcr, dhr, dGr, H, one, clip, lo, hi):
+        zero = one - one
+        for j in range(H):
+            dh = dhr[j]
+            i = gr[j]
+            f = gr[H + j]
+            gg = gr[2 * H + j]
+            o = gr[3 * H + j]
+            c = csr[j]
+            tc = _tnh(c, one)
+            dct = dcr[j] + dh * o * (one - tc * tc)
+            if clip:
+                dct = dct if (c > lo) & (c < hi) else zero
+            dGr[j] = dct * gg * i * (one - i)
+            dGr[H + j] = dct * cpr[j] * f * (one - f)
+            dGr[2 * H + j] = dct * i * (one - gg * gg)
+            dGr[3 * H + j] = dh * tc * o * (one - o)
+            dcr[j] = dct * f
+
+    @njit(cache=True, error_model="numpy")
     def lstm_bwd(gt, cs, c_prev, dgemm, dpass, dy, dhp, lens, t, dc, dG, proj, clip, lo, hi):
         N, G = gt.shape
         H = G // 4
         zero = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
-            m = t < lens[n]
-            for j in range(H):
-                if proj:
-                    dh = dhp[n, j]
-                else:
-                    ds = dgemm[n, j] + dpass[n, j]
-                    dh = ds + dy[n, j] if m else zero
-                    dpass[n, j] = zero if m else ds
-                if not m:
-                    dG[n, j] = zero
-                    dG[n, H + j] = zero
-                    dG[n, 2 * H + j] = zero
-                    dG[n, 3 * H + j] = zero
-                    continue
-                i = gt[n, j]
-                f = gt[n, H + j]
-                gg = gt[n, 2 * H + j]
-                o = gt[n, 3 * H + j]
-                c = cs[n, j]
-                tc = _tnh(c)
-                dct = dc[n, j] + dh * o * (1 - tc * tc)
-                if clip and not (c > lo and c < hi):
-                    dct = zero
-                dG[n, j] = dct * gg * i * (1 - i)
-                dG[n, H + j] = dct * c_prev[n, j] * f * (1 - f)
-                dG[n, 2 * H + j] = dct * i * (1 - gg * gg)
-                dG[n, 3 * H + j] = dh * tc * o * (1 - o)
-                dc[n, j] = dct * f
+            dGr = dG[n]
+            if not t < lens[n]:
+                if not proj:
+                    dgr = dgemm[n]
+                    dpr = dpass[n]
+                    for j in range(H):
+                        dpr[j] = dgr[j] + dpr[j]
+                for j in range(G):
+                    dGr[j] = zero
+                continue
+            if proj:
+                dhr = dhp[n]
+            else:
+                # dh = dgemm + dpass + dy, written into dgemm's row (``dhp`` is ``dgemm`` here, and the
+                # driver overwrites ``dgemm`` with ``dG @ Wh`` right after); ``dpass`` is consumed
+                dhr = dgemm[n]
+                dpr = dpass[n]
+                dyr = dy[n]
+                for j in range(H):
+                    dhr[j] = dhr[j] + dpr[j] + dyr[j]
+                    dpr[j] = zero
+            lstm_bwd_row(gt[n], cs[n], c_prev[n], dc[n], dhr, dGr, H, one, clip, lo, hi)
         return 0
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def gru_bwd(gt, hn, h_prev, dgemm, dpass, dy, lens, t, dGx, dGh):
         N, G = gt.shape
         H = G // 3
         zero = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
-            m = t < lens[n]
+            dgr = dgemm[n]
+            dpr = dpass[n]
+            dxr = dGx[n]
+            dhr = dGh[n]
+            if not t < lens[n]:
+                for j in range(H):
+                    dpr[j] = dgr[j] + dpr[j]
+                for j in range(G):
+                    dxr[j] = zero
+                    dhr[j] = zero
+                continue
+            gr = gt[n]
+            hnr = hn[n]
+            hpr = h_prev[n]
+            dyr = dy[n]
             for j in range(H):
-                ds = dgemm[n, j] + dpass[n, j]
-                if not m:
-                    dpass[n, j] = ds
-                    dGx[n, j] = zero
-                    dGx[n, H + j] = zero
-                    dGx[n, 2 * H + j] = zero
-                    dGh[n, j] = zero
-                    dGh[n, H + j] = zero
-                    dGh[n, 2 * H + j] = zero
-                    continue
-                dh = ds + dy[n, j]
-                r = gt[n, j]
-                z = gt[n, H + j]
-                nn = gt[n, 2 * H + j]
-                dn = dh * (1 - z) * (1 - nn * nn)
-                dz = dh * (h_prev[n, j] - nn) * z * (1 - z)
-                dr = dn * hn[n, j] * r * (1 - r)
-                dGx[n, j] = dr
-                dGx[n, H + j] = dz
-                dGx[n, 2 * H + j] = dn
-                dGh[n, j] = dr
-                dGh[n, H + j] = dz
-                dGh[n, 2 * H + j] = dn * r
-                dpass[n, j] = dh * z
+                dh = dgr[j] + dpr[j] + dyr[j]
+                r = gr[j]
+                z = gr[H + j]
+                nn = gr[2 * H + j]
+                dn = dh * (one - z) * (one - nn * nn)
+                dz = dh * (hpr[j] - nn) * z * (one - z)
+                dr = dn * hnr[j] * r * (one - r)
+                dxr[j] = dr
+                dxr[H + j] = dz
+                dxr[2 * H + j] = dn
+                dhr[j] = dr
+                dhr[H + j] = dz
+                dhr[2 * H + j] = dn * r
+                dpr[j] = dh * z
         return 0
 
-    @njit(cache=True)
+    @njit(cache=True, error_model="numpy")
     def rnn_bwd(gt, dgemm, dpass, dy, lens, t, dG, relu):
         N, H = gt.shape
         zero = gt.dtype.type(0)
+        one = gt.dtype.type(1)
         for n in range(N):
-            m = t < lens[n]
+            dgr = dgemm[n]
+            dpr = dpass[n]
+            dGr = dG[n]
+            if not t < lens[n]:
+                for j in range(H):
+                    dpr[j] = dgr[j] + dpr[j]
+                    dGr[j] = zero
+                continue
+            gr = gt[n]
+            dyr = dy[n]
             for j in range(H):
-                ds = dgemm[n, j] + dpass[n, j]
-                if not m:
-                    dpass[n, j] = ds
-                    dG[n, j] = zero
-                    continue
-                dh = ds + dy[n, j]
-                h = gt[n, j]
+                dh = dgr[j] + dpr[j] + dyr[j]
+                h = gr[j]
                 if relu:
-                    dG[n, j] = dh if h > zero else zero
+                    dGr[j] = dh if h > zero else zero
                 else:
-                    dG[n, j] = dh * (1 - h * h)
-                dpass[n, j] = zero
+                    dGr[j] = dh * (one - h * h)
+                dpr[j] = zero
         return 0
 
     k = _JIT["k"] = SimpleNamespace(lstm_fwd=lstm_fwd, gru_fwd=gru_fwd, rnn_fwd=rnn_fwd, lstm_bwd=lstm_bwd,
