@@ -256,20 +256,17 @@ class HybridEntry:
         if pair is None:
             from ..graph.autodiff import build_grad
             wrt = [i for i, n in enumerate(need) if n]
-            pair = pairs[need] = build_grad(ex[0], wrt=wrt) + (wrt,)
-        fwd, bwd, n_out, wrt = pair
+            pair = pairs[need] = build_grad(ex[0], wrt=wrt) + (wrt, [])
+        fwd, bwd, n_out, wrt, zero_states = pair
         raw = fwd.run(*raw_in)
         outs = [NDArray(r, fwd.device) for r in raw[:nv]]
         states = raw[nv:n_out]
         residuals = raw[n_out:]
         device = fwd.device
         self._write_states(states, datas[0].context)
-        if states:
+        if states and not zero_states:       # head gradients of the state outputs: zeros, made once
             from ..kernels.backend import xp_for
-            xp = xp_for(device)
-            zero_states = [xp.zeros(s.shape, s.dtype) for s in states]
-        else:
-            zero_states = []
+            zero_states.extend(xp_for(device).zeros(s.shape, s.dtype) for s in states)
 
         n_in = len(need)
 

@@ -40,9 +40,7 @@ def bind(op, args, attrs, name=None):
 
 def _write_states(owner, op, args, outs):
     """Ops that update inputs (BatchNorm's running stats): hand (input, new value) to the trace."""
-    names = [n.rstrip("?") for n in op.inputs]
-    for oi, iname in op.state_outputs.items():
-        i = names.index(iname)
+    for oi, i in op.state_positions:
         if i < len(args) and args[i] is not None:
             owner.write_state(args[i], outs[oi])
 

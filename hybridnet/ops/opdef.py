@@ -261,6 +261,9 @@ class OpDef:
         # that the hybridized call copies into the Parameter after each run (gluon/hybrid.py).
         self.state_outputs = dict(state_outputs or {})
         self.aux_inputs = tuple(self.state_outputs.values())   # sym: auxiliary states (list_auxiliary_states)
+        in_names = [n.rstrip("?") for n in self.inputs]
+        # (output index, input position) pairs, resolved once (bind reads them on every call)
+        self.state_positions = tuple((oi, in_names.index(n)) for oi, n in self.state_outputs.items())
         # infer_params(in_shapes, **attrs) -> {input name: shape}: the shapes of parameter inputs an op
         # determines from the others (in_shapes: a shape or None per input), e.g. FullyConnected's
         # weight (num_hidden, in_units) from its data. Used by Symbol.infer_shape (MXNet's backward

@@ -60,10 +60,9 @@ def n_visible(op, attrs, n_outputs):
 
 
 def aux_positions(op):
-    """Input positions an op mutates (MXNet's auxiliary states, e.g. BatchNorm's running stats).
-    Ops declare them with an optional ``aux_inputs`` tuple of input names; none does yet."""
-    names = getattr(op, "aux_inputs", ())
-    return {i for i, n in enumerate(op.inputs) if n.rstrip("?") in names}
+    """Input positions an op mutates (MXNet's auxiliary states, e.g. BatchNorm's running stats):
+    the inputs its ``OpDef.state_outputs`` overwrite."""
+    return {i for _, i in getattr(op, "state_positions", ())}
 
 
 # ---- naming (mx.name.NameManager / Prefix) --------------------------------------------------------
