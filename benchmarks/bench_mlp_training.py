@@ -32,6 +32,9 @@ Measured, in this order, in one process:
     python benchmarks/bench_mlp_training.py --framework hybridnet --mode hybrid
     python benchmarks/bench_mlp_training.py --framework mxnet --mode eager
     python benchmarks/bench_mlp_training.py --framework torch
+
+``--device gpu`` runs the same on GPU 0 (hybridnet: CuPy arrays + Numba-CUDA/cuBLAS kernels; PyTorch:
+CUDA tensors, synchronised with ``torch.cuda.synchronize()`` where the CPU run needs no sync).
 """
 import argparse
 import os
@@ -64,7 +67,7 @@ def make_data():
 
 
 # ---- frameworks: each returns a dict of callables --------------------------------------------------
-def setup_gluon(framework, mode, hybridize_loss):
+def setup_gluon(framework, mode, hybridize_loss, device="cpu"):
     xs, ys, params, x1 = make_data()
     if framework == "hybridnet":
         import hybridnet as mx
@@ -76,14 +79,15 @@ def setup_gluon(framework, mode, hybridize_loss):
         import mxnet as mx
         from mxnet.gluon import loss as gloss
     nd, autograd, gluon = mx.nd, mx.autograd, mx.gluon
+    ctx = mx.gpu(0) if device == "gpu" else mx.cpu()
     net = gluon.nn.HybridSequential()
     with net.name_scope():
         for i, (fi, fo) in enumerate(zip(LAYERS[:-1], LAYERS[1:])):
             net.add(gluon.nn.Dense(fo, in_units=fi, activation="relu" if i < len(LAYERS) - 2 else None))
-    net.initialize(mx.init.Xavier())
+    net.initialize(mx.init.Xavier(), ctx=ctx)
     for layer, (w, b) in zip(net, params):
-        layer.weight.set_data(nd.array(w))
-        layer.bias.set_data(nd.array(b))
+        layer.weight.set_data(nd.array(w, ctx=ctx))
+        layer.bias.set_data(nd.array(b, ctx=ctx))
     if gloss is not None:
         loss_fn = gloss.SoftmaxCrossEntropyLoss()
         loss_name = "gluon.loss.SoftmaxCrossEntropyLoss"
@@ -96,9 +100,9 @@ def setup_gluon(framework, mode, hybridize_loss):
     if mode == "hybrid":
         net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR, "momentum": MOMENTUM})
-    X = [nd.array(x) for x in xs]
-    Y = [nd.array(y.astype("float32")) for y in ys]
-    X1 = nd.array(x1)
+    X = [nd.array(x, ctx=ctx) for x in xs]
+    Y = [nd.array(y.astype("float32"), ctx=ctx) for y in ys]
+    X1 = nd.array(x1, ctx=ctx)
     state = {"i": 0}
 
     def step():
@@ -124,10 +128,12 @@ def setup_gluon(framework, mode, hybridize_loss):
             "version": mx.__version__, "loss": loss_name}
 
 
-def setup_torch(threads):
+def setup_torch(threads, device="cpu"):
     import numpy as np
     import torch
     torch.set_num_threads(threads)
+    dev = torch.device("cuda" if device == "gpu" else "cpu")
+    cuda_sync = torch.cuda.synchronize if device == "gpu" else (lambda: None)
     xs, ys, params, x1 = make_data()
     mods = []
     for i, (w, b) in enumerate(params):
@@ -138,12 +144,12 @@ def setup_torch(threads):
         mods.append(lin)
         if i < len(params) - 1:
             mods.append(torch.nn.ReLU())
-    net = torch.nn.Sequential(*mods)
+    net = torch.nn.Sequential(*mods).to(dev)
     loss_fn = torch.nn.CrossEntropyLoss()
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-    X = [torch.from_numpy(x) for x in xs]
-    Y = [torch.from_numpy(y.astype(np.int64)) for y in ys]
-    X1 = torch.from_numpy(x1)
+    X = [torch.from_numpy(x).to(dev) for x in xs]
+    Y = [torch.from_numpy(y.astype(np.int64)).to(dev) for y in ys]
+    X1 = torch.from_numpy(x1).to(dev)
     state = {"i": 0}
 
     def step():
@@ -157,9 +163,11 @@ def setup_torch(threads):
 
     def infer():
         with torch.no_grad():
-            return net(X1)
+            out = net(X1)
+        cuda_sync()
+        return out
 
-    return {"step": step, "sync": lambda loss: None, "mean": lambda loss: float(loss.item()), "infer": infer,
+    return {"step": step, "sync": lambda loss: cuda_sync(), "mean": lambda loss: float(loss.item()), "infer": infer,
             "version": torch.__version__, "loss": "torch.nn.CrossEntropyLoss"}
 
 
@@ -168,6 +176,7 @@ def main():
     p.add_argument("--framework", required=True, choices=("hybridnet", "mxnet", "torch"))
     p.add_argument("--mode", default="eager", choices=("eager", "hybrid"))
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     p.add_argument("--steps", type=int, default=20, help="training steps per timed sample")
     p.add_argument("--repeats", type=int, default=7, help="timed samples")
     p.add_argument("--warmup", type=int, default=5)
@@ -181,7 +190,8 @@ def main():
         p.error("PyTorch runs eager only")
     _common.pin_threads(a.threads)
     t0 = time.perf_counter()
-    fw = setup_torch(a.threads) if a.framework == "torch" else setup_gluon(a.framework, a.mode, a.hybridize_loss)
+    fw = setup_torch(a.threads, a.device) if a.framework == "torch" else \
+        setup_gluon(a.framework, a.mode, a.hybridize_loss, a.device)
     setup_s = time.perf_counter() - t0
     step, sync, mean = fw["step"], fw["sync"], fw["mean"]
 
@@ -223,7 +233,8 @@ def main():
             infer()
         lat.append((time.perf_counter() - t) / a.infer_calls * 1e6)
 
-    _common.emit({"bench": "mlp_training", "framework": a.framework, "mode": a.mode, "version": fw["version"],
+    _common.emit({"bench": "mlp_training", "framework": a.framework, "mode": a.mode, "device": a.device,
+                  "version": fw["version"],
                   "threads": a.threads, "loss_fn": fw["loss"], "hybridize_loss": a.hybridize_loss,
                   "batch": BATCH, "steps": a.steps, "repeats": a.repeats,
                   "setup_s": round(setup_s, 4), "first_step_s": round(first, 4),

@@ -234,7 +234,8 @@ class _Gates:
             work = gt.shape[0] * (gt.shape[1] // div)
             if work == 0:
                 return
-            conv = [L.as_kernel_arg(a) if hasattr(a, "__cuda_array_interface__") or isinstance(a, np.ndarray)
+            # launch() wraps the arrays itself (CuPy on a GPU, NumPy under the simulator)
+            conv = [a if hasattr(a, "__cuda_array_interface__") or isinstance(a, np.ndarray)
                     else _scalar(a, gt.dtype) for a in args]
             L.launch(kern, L.grid_for_threads(work), L.EW_THREADS, *conv)
         return call
