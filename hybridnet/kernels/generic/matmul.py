@@ -37,68 +37,10 @@ def _gemm(xp, a, b, buf, inner):
     if buf.size:
         if inner == 0:
             buf[...] = 0
-        elif xp is np:
-            if BLAS_SINGLE_MAX:
+        else:
+            if xp is np and BLAS_SINGLE_MAX:
                 blas_threads_for(buf.size * inner)
-            np.matmul(a, b, out=buf)
-        elif not (RAW_CUBLAS and a.ndim == 2 and _cublas_gemm(a, b, buf)):
             xp.matmul(a, b, out=buf)
-
-
-# GPU 2-D GEMMs call cuBLAS's sgemm/dgemm directly (CuPy's matmul spends ~20 us of host time per call
-# on its generic checks; measured in BENCHMARKS.md "GPU"). ``RAW_CUBLAS = False`` -> cupy.matmul.
-RAW_CUBLAS = True
-_CUBLAS = {}
-
-
-def _cublas_state():
-    st = _CUBLAS.get("st")
-    if st is None:
-        import cupy
-        from cupy_backends.cuda.libs import cublas
-        one32, zero32 = np.ones(1, np.float32), np.zeros(1, np.float32)
-        one64, zero64 = np.ones(1, np.float64), np.zeros(1, np.float64)
-        st = _CUBLAS["st"] = {
-            "cublas": cublas, "cupy": cupy, "keep": (one32, zero32, one64, zero64),
-            np.dtype(np.float32): (cublas.sgemm, one32.ctypes.data, zero32.ctypes.data),
-            np.dtype(np.float64): (cublas.dgemm, one64.ctypes.data, zero64.ctypes.data)}
-    return st
-
-
-def _operand(x):
-    """(transpose flag, leading dimension) of a row-major 2-D operand read as cuBLAS's column-major
-    one, or None for a layout cuBLAS can't take without a copy."""
-    r, c = x.shape
-    s0, s1 = x.strides
-    it = x.itemsize
-    if s1 == it and (s0 == c * it or r == 1):
-        return 0, max(c, 1)          # C-contiguous: column-major x.T, no transpose
-    if s0 == it and (s1 == r * it or c == 1):
-        return 1, max(r, 1)          # a transposed view (F-contiguous): transpose
-    return None
-
-
-def _cublas_gemm(a, b, buf):
-    """``buf = a @ b`` (2-D, float32/float64, ``buf`` C-contiguous) as one cuBLAS call: row-major
-    ``C = A B`` is column-major ``C^T = B^T A^T``. False where it does not apply (the caller falls
-    back to ``cupy.matmul``)."""
-    st = _cublas_state()
-    fn = st.get(buf.dtype)
-    if fn is None or a.dtype != buf.dtype or b.dtype != buf.dtype or not buf.flags.c_contiguous:
-        return False
-    oa, ob = _operand(a), _operand(b)
-    if oa is None or ob is None:
-        return False
-    gemm, one, zero = fn
-    cublas, cupy = st["cublas"], st["cupy"]
-    m, k = a.shape
-    n = b.shape[1]
-    handle = cupy.cuda.device.get_cublas_handle()
-    cublas.setStream(handle, cupy.cuda.get_current_stream().ptr)
-    cublas.setPointerMode(handle, cublas.CUBLAS_POINTER_MODE_HOST)
-    gemm(handle, ob[0], oa[0], n, m, k, one, b.data.ptr, ob[1], a.data.ptr, oa[1], zero, buf.data.ptr,
-         max(n, 1))
-    return True
 
 
 @both("dot")
