@@ -62,3 +62,21 @@ def test_doc_example_runs(op):
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
     assert runner.failures == 0, f"the doc example of {op.name} fails (see captured output)"
+
+
+def test_unknown_module_attributes_raise_attributeerror():
+    # torch.compile's dynamo (and inspect, IPython completion, pickle) probe modules with hasattr();
+    # a module-level __getattr__ that raised anything but AttributeError broke torch.compile in a
+    # process that had imported hybridnet (seen on the H100 run of bench_fusion_gpu.py)
+    import importlib
+    import sys
+    for name in ("hybridnet.ops.api", "hybridnet.nd", "hybridnet.sym", "hybridnet.gluon"):
+        importlib.import_module(name)
+    mods = [m for n, m in list(sys.modules.items()) if n.startswith("hybridnet") and m is not None]
+    assert len(mods) > 20
+    for m in mods:
+        assert not hasattr(m, "torch"), m.__name__
+        assert getattr(m, "no_such_op_xyz", None) is None, m.__name__
+    from hybridnet.ops import api as F
+    with pytest.raises(AttributeError, match="unknown operator 'no_such_op_xyz'"):
+        F.no_such_op_xyz
