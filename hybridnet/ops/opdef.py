@@ -357,8 +357,17 @@ def _as_mxnet_writes(name, v):
         return None
 
 
-def scalar_helper(fn):
+def scalar_helper(fn=None, *, float64=False):
     """Mark a plain-Python scalar function that ``scalar`` formulas call; the kernel generators
-    compile it for the CPU (``njit``) and the GPU (``cuda.jit(device=True)``) along with the formula."""
-    fn._hn_scalar_helper = True
-    return fn
+    compile it for the CPU (``njit``) and the GPU (``cuda.jit(device=True)``) along with the formula.
+
+    For float32 arrays a formula's float literals are float32 (``kernels/formula.prepare``), so it
+    computes in float32 as MXNet does; ``@scalar_helper(float64=True)`` keeps a helper's literals
+    Python floats, so it computes in float64 (series and Newton iterations whose float32 rounding
+    would show: digamma, trigamma, erfinv)."""
+    def mark(f):
+        f._hn_scalar_helper = True
+        if float64:
+            f._hn_float64 = True
+        return f
+    return mark if fn is None else mark(fn)

@@ -133,7 +133,7 @@ _unary("erf", lambda x: math.erf(x), lambda ctx, g: (g * (2 / _SQRT_PI) * F.exp(
        doc="Gauss error function.")
 
 
-@scalar_helper
+@scalar_helper(float64=True)
 def _erfinv(y):
     # Giles' single-precision approximation, then two Newton steps for double accuracy.
     if y <= -1.0:
@@ -173,7 +173,7 @@ _unary("erfinv", _erfinv, lambda ctx, g: (g * (_SQRT_PI / 2) * F.exp(F.square(_y
        doc="Inverse error function.", example="[-0.5, 0.0, 0.5]")
 
 
-@scalar_helper
+@scalar_helper(float64=True)
 def _digamma(x):
     r = 0.0
     if x <= 0.0 and math.floor(x) == x:
@@ -183,7 +183,7 @@ def _digamma(x):
     return _digamma_pos(x) + r
 
 
-@scalar_helper
+@scalar_helper(float64=True)
 def _digamma_pos(x):
     r = 0.0
     while x < 6.0:
@@ -194,7 +194,7 @@ def _digamma_pos(x):
         1.0 / 240 - f * (1.0 / 132)))))
 
 
-@scalar_helper
+@scalar_helper(float64=True)
 def _trigamma(x):
     r = 0.0
     while x < 6.0:

@@ -145,14 +145,14 @@ def _py(v):
     return v
 
 
-def _sim_formula(fn):
+def _sim_formula(fn, float_type=None):
     """Under the simulator: run the formula on Python scalars (as Numba types them: ``(x > 0) - (x < 0)``
     is int arithmetic); where Python raises (``1.0 / 0.0``, ``math.log(0.0)``, overflow) run it again
     on NumPy scalars with IEEE math, which gives the inf/nan a GPU gives."""
     cuda = L.cuda()
-    plain = cuda.jit(device=True)(prepare(fn, lambda h: cuda.jit(device=True)(h)))
+    plain = cuda.jit(device=True)(prepare(fn, lambda h: cuda.jit(device=True)(h), float_type=float_type))
     ieee = cuda.jit(device=True)(_with_sim_math(
-        prepare(fn, lambda h: cuda.jit(device=True)(_with_sim_math(h)))))
+        prepare(fn, lambda h: cuda.jit(device=True)(_with_sim_math(h)), float_type=float_type)))
 
     def f(*args):
         try:
@@ -175,13 +175,14 @@ def _sim_store(dt):
     return store
 
 
-def device_formula(fn):
+def device_formula(fn, float_type=None):
     """The formula as a ``cuda.jit(device=True)`` function, ``@scalar_helper`` helpers compiled
-    alike (under the simulator, a Python callable: see ``_sim_formula``)."""
+    alike (under the simulator, a Python callable: see ``_sim_formula``). ``float_type``: see
+    ``formula.prepare`` (float32 literals for float32/float16 arrays: no float64 arithmetic)."""
     cuda = L.cuda()
     if L.SIM:
-        return _sim_formula(fn)
-    return cuda.jit(device=True)(prepare(fn, lambda h: cuda.jit(device=True)(h)))
+        return _sim_formula(fn, float_type)
+    return cuda.jit(device=True)(prepare(fn, lambda h: cuda.jit(device=True)(h), float_type=float_type))
 
 
 # ---- kernel source generation ---------------------------------------------------------------------
@@ -259,16 +260,17 @@ def make_elementwise_kernel(op):
     sattrs = op.scalar_attrs
     n_s = len(sattrs)
     cache = {}
-    dev = []
+    dev = {}
 
     def get(dt, ndim, flat):
         key = (dt, ndim, flat)
         k = cache.get(key)
         if k is None:
-            if not dev:
-                dev.append(device_formula(op.scalar))
             cdt = _F32 if dt == _F16 else dt
-            k = cache[key] = build_kernel(dev[0], n_in, n_s, ndim, flat, cdt, dt)
+            ft = np.float32 if cdt == _F32 else None
+            if ft not in dev:
+                dev[ft] = device_formula(op.scalar, ft)
+            k = cache[key] = build_kernel(dev[ft], n_in, n_s, ndim, flat, cdt, dt)
         return k
 
     def kernel(*xs, out=None, **attrs):

@@ -70,10 +70,31 @@ def _fn_fp(fn, h, seen):
             h.update(f"{n}={v!r}".encode())
 
 
+_TOOLCHAIN = []
+
+
+def _toolchain_fp():
+    """Digest of the files that shape a fused kernel besides its own source: how formulas are
+    prepared (``formula.py``), the vectorisable math (``cpu/simd.py``) and the code generator. Numba's
+    disk cache does not see changes there, so they are part of the module name."""
+    if not _TOOLCHAIN:
+        here = os.path.dirname(os.path.abspath(__file__))
+        h = hashlib.sha256()
+        for rel in ("../formula.py", "../cpu/simd.py", "codegen.py", "compile.py"):
+            try:
+                with open(os.path.join(here, rel), "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                h.update(rel.encode())
+        _TOOLCHAIN.append(h.digest())
+    return _TOOLCHAIN[0]
+
+
 def _source_hash(src, ops):
     import numba
     h = hashlib.sha256(src.encode())
     h.update(numba.__version__.encode())
+    h.update(_toolchain_fp())
     seen = set()
     for op in ops:
         _fn_fp(op.scalar, h, seen)
@@ -85,13 +106,16 @@ def _source_hash(src, ops):
 _CPU_FORMULAS = {}
 
 
-def _cpu_formula(op):
-    f = _CPU_FORMULAS.get(id(op.scalar))
+def _cpu_formula(op, cdt):
+    key = (id(op.scalar), cdt)
+    f = _CPU_FORMULAS.get(key)
     if f is None:
         import numba
         jit = numba.njit(inline="always", error_model="numpy")   # no zero-division branches: vectorisable
+        from ..cpu.elementwise import float_type_for
         from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
-        f = _CPU_FORMULAS[id(op.scalar)] = (jit(prepare(op.scalar, jit, math_module=cpu_math())), op.scalar)
+        f = _CPU_FORMULAS[key] = (jit(prepare(op.scalar, jit, math_module=cpu_math(),
+                                              float_type=float_type_for(cdt))), op.scalar)
     return f[0]
 
 
@@ -137,7 +161,7 @@ def build_cpu(group, dtype, parallel):
     cdt = compute_dtype(dt)
     src = module_source(group, dt)
     ops = [op for op, _, _ in group.steps]
-    globs = {op_ident(op): _cpu_formula(op) for op in ops}
+    globs = {op_ident(op): _cpu_formula(op, cdt) for op in ops}
     globs["CT"] = numba.from_dtype(cdt)
     globs["prange"] = numba.prange
     mod, cacheable = _load_module(src, ops, globs)
@@ -258,10 +282,11 @@ def build_gpu(group, dtype, ndim, flat):
     cdt = compute_dtype(dt)
     src = scalar_source(group, dt)
     g = {"math": __import__("math")}
+    ft = np.float32 if cdt == np.dtype(np.float32) else None
     for op, _, _ in group.steps:
-        f = _GPU_FORMULAS.get(id(op.scalar))
+        f = _GPU_FORMULAS.get((id(op.scalar), ft))
         if f is None:
-            f = _GPU_FORMULAS[id(op.scalar)] = (E.device_formula(op.scalar), op.scalar)
+            f = _GPU_FORMULAS[(id(op.scalar), ft)] = (E.device_formula(op.scalar, ft), op.scalar)
         g[op_ident(op)] = f[0]
     g["CT"] = E._sim_store(cdt) if L.SIM else L.nb_type(cdt)
     names = "+".join(op.name for op, _, _ in group.steps)
