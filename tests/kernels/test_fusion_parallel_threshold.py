@@ -40,7 +40,29 @@ def thresholds(monkeypatch):
 def test_cheap_group_stays_serial_below_cheap_threshold(thresholds):
     k = _kernel_and_check(relu_backward_like, 65536, np.random.default_rng(0))
     assert k.cheap
-    assert (np.dtype(np.float32), False) in k._ufuncs and (np.dtype(np.float32), True) not in k._ufuncs
+    assert (np.dtype(np.float32), "serial") in k._ufuncs and (np.dtype(np.float32), True) not in k._ufuncs
+
+
+@pytest.mark.parametrize("n", [1, 7, 4096])
+def test_contiguous_operands_below_the_threshold_run_the_serial_loop(thresholds, n):
+    # the generated serial loop, not the ufunc (which ran a 5-sigmoid chain 14x slower)
+    k = _kernel_and_check(with_sigmoid, n, np.random.default_rng(3))
+    assert list(k._ufuncs) == [(np.dtype(np.float32), "serial")]
+
+
+def test_broadcast_operands_use_the_ufunc(rng):
+    x = nd.array(rng.uniform(-2, 2, (64, 8)).astype(np.float32))
+    b = nd.array(rng.uniform(-2, 2, (1, 8)).astype(np.float32))
+
+    def fn(x, b):
+        return nd.sigmoid(nd.broadcast_add(x, b)) * 2.0
+    np.testing.assert_array_equal(graph.compile(fn)(x, b).asnumpy(), fn(x, b).asnumpy())
+    tf = graph.trace(fn, x, b)
+    (node,) = [n for n in fuse_elementwise.run(tf.graph).nodes if getattr(n.op, "fusion", None) is not None]
+    k = kernel_for(node.op, x.context)
+    k._ufuncs.clear()
+    np.testing.assert_array_equal(k(x._data, b._data), fn(x, b).asnumpy())
+    assert list(k._ufuncs) == [(np.dtype(np.float32), False)]
 
 
 def test_transcendental_group_goes_parallel_from_parallel_min_size(thresholds):

@@ -148,11 +148,13 @@ def _load_module(src, ops, globs):
 
 
 def build_cpu(group, dtype, parallel):
-    """For arrays of ``dtype`` (float16: float32 arrays in and out): serial -> the NumPy ufunc (one
-    output) or gufunc (several) computing ``group``; parallel -> ``fused_loop(*flat_ins, *flat_outs)``,
-    an ``@njit(parallel=True)`` ``prange`` loop over C-contiguous same-shape operands. (Numba's
-    ``vectorize(target="parallel")`` measured 20x slower than the serial ufunc here on 1M float32,
-    the ``prange`` loop 3x faster: see BENCHMARKS.md "Fusion".)"""
+    """For arrays of ``dtype`` (float16: float32 arrays in and out): ``parallel=False`` -> the NumPy
+    ufunc (one output) or gufunc (several) computing ``group`` (any strides, broadcasting);
+    ``True`` -> ``fused_loop(*flat_ins, *flat_outs)``, an ``@njit(parallel=True)`` ``prange`` loop over
+    C-contiguous same-shape operands; ``"serial"`` -> ``fused_loop_serial``, the same loop serial.
+    (Numba's ``vectorize(target="parallel")`` measured 20x slower than the serial ufunc here on 1M
+    float32, the ``prange`` loop 3x faster; and the ufunc of a long chain with transcendentals ~14x
+    slower than the serial loop: see BENCHMARKS.md "Fusion".)"""
     import time
 
     import numba
@@ -171,8 +173,11 @@ def build_cpu(group, dtype, parallel):
         if "fused_nb" not in mod.__dict__:
             mod.fused_nb = numba.njit(inline="always", error_model="numpy")(mod.fused)
         flat = t[::1]      # compiled here (eager signature), so compile_stats counts it
-        f = numba.njit(numba.void(*([flat] * (group.n_in + n_out))), parallel=True, cache=cacheable,
-                       error_model="numpy")(mod.fused_loop)
+        sig = numba.void(*([flat] * (group.n_in + n_out)))
+        if parallel == "serial":
+            f = numba.njit(sig, cache=cacheable, error_model="numpy")(mod.fused_loop_serial)
+        else:
+            f = numba.njit(sig, parallel=True, cache=cacheable, error_model="numpy")(mod.fused_loop)
     elif n_out == 1:
         uf = numba.vectorize([t(*([t] * group.n_in))], cache=cacheable, nopython=True)(mod.fused)
         f = getattr(uf, "ufunc", uf)
@@ -200,6 +205,12 @@ CHEAP_OPS = frozenset("""
     zeros_like""".split())
 
 
+# Contiguous same-shape operands from this many elements run the generated serial loop instead of
+# the ufunc: measured faster at every size from 4 elements (a chain with 5 sigmoids: 0.36 vs 0.73 us at
+# 4, 28 vs 387 us at 4096; BENCHMARKS.md "Fusion").
+SERIAL_LOOP_MIN_SIZE = int(os.environ.get("HYBRIDNET_FUSED_LOOP_MIN_SIZE", 1))
+
+
 class CpuFusedKernel:
     """``k(*arrays, out=None)`` for a fused group on the CPU; ``out`` is a tuple for several outputs."""
 
@@ -225,9 +236,9 @@ class CpuFusedKernel:
         dt = xs[0].dtype
         multi = self.n_out > 1
         x0 = xs[0]
-        if x0.size >= self.parallel_min_size() and x0.flags.c_contiguous and \
+        if x0.size >= SERIAL_LOOP_MIN_SIZE and x0.flags.c_contiguous and \
                 all(x.shape == x0.shape and x.flags.c_contiguous for x in xs):
-            return self._parallel(xs, dt, out, multi)
+            return self._loop(xs, dt, out, multi, True if x0.size >= self.parallel_min_size() else "serial")
         uf = self.ufunc(dt, False)
         outs = None if out is None else (tuple(out) if multi else (out,))
         direct = (dt != _F16 and outs is not None
@@ -247,8 +258,8 @@ class CpuFusedKernel:
             o[...] = a
         return out
 
-    def _parallel(self, xs, dt, out, multi):
-        loop = self.ufunc(dt, True)
+    def _loop(self, xs, dt, out, multi, parallel):
+        loop = self.ufunc(dt, parallel)
         cdt = compute_dtype(dt)
         shape = xs[0].shape
         flat = [x.reshape(-1) if cdt == dt else x.reshape(-1).astype(cdt) for x in xs]
