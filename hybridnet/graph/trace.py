@@ -260,14 +260,17 @@ def _flatten(out):
 
 
 def unflatten(flat, struct):
-    it = iter(flat)
+    # No recursive closure here: one (``build`` referring to itself) made a reference cycle that kept
+    # every call's outputs alive until the next garbage collection, so a compiled function's fresh
+    # outputs page-faulted new memory on each call (1 Mi float32: 0.3 -> 3.9 ms per call).
+    return _build(struct, iter(flat))
 
-    def build(s):
-        if s is None:
-            return next(it)
-        typ, subs = s
-        return typ(build(x) for x in subs)
-    return build(struct)
+
+def _build(s, it):
+    if s is None:
+        return next(it)
+    typ, subs = s
+    return typ(_build(x, it) for x in subs)
 
 
 class TracedFunction:
