@@ -777,6 +777,7 @@ class HybridBlock(Block):
                                 bt.n_visible, bt.state_params)
             entry.input_names = names
             entry.in_fmt = fmt
+            entry.cuda_graphs = bool(self._flags.get("static_alloc") and self._flags.get("static_shape"))
             self._cache[(key, shapes) if entry.shape_read else key] = entry
             if entry.shape_read:
                 self._cache.setdefault(key, entry)

@@ -218,6 +218,7 @@ class HybridEntry:
         self.shape_read = shape_read
         self.trace_shapes = shapes
         self.execs = {}
+        self.cuda_graphs = False     # set by the block: hybridize(static_alloc=True, static_shape=True)
 
     def executables(self, shapes, static_alloc):
         ex = self.execs.get(shapes)
@@ -229,7 +230,7 @@ class HybridEntry:
                          zip(shapes, self.graph.inputs[:self.n_data])] + \
                         [v.spec for v in self.graph.inputs[self.n_data:]]
                 g = respecialize(self.graph, specs)
-            ex = self.execs[shapes] = [g, None, None]
+            ex = self.execs[shapes] = [g, None, None, None]    # graph, forward, autodiff pairs, CUDA graph
         return ex
 
     def run(self, datas, param_arrays, recording, inputs_nd):
@@ -242,7 +243,7 @@ class HybridEntry:
             if ex[1] is None:
                 ex[1] = Executable(ex[0])
             fwd = ex[1]
-            raw = fwd.run(*raw_in)
+            raw = self._graph_run(ex, fwd, raw_in) if self.cuda_graphs else fwd.run(*raw_in)
             if self.state_params:
                 self._write_states(raw[nv:], datas[0].context)
             dev = fwd.device
@@ -278,6 +279,32 @@ class HybridEntry:
             return tuple(full)
         tape.record(None, None, list(datas) + list(param_arrays), outs, backward_fn)
         return outs
+
+    def _graph_run(self, ex, fwd, raw_in):
+        """Inference on a GPU with static shapes: the first call runs (and compiles) as usual, the
+        second captures the replay as a CUDA graph (``graph/cuda_graph.py``), later ones launch it.
+        Graphs with state writes or random ops, and anything the capture refuses, keep the plain
+        replay. ``HYBRIDNET_CUDA_GRAPHS=0`` turns it off."""
+        cg = ex[3]
+        if cg is False:
+            return fwd.run(*raw_in)
+        if cg is None:
+            import os
+
+            from ..kernels.cuda.launch import SIM
+            ok = (fwd.device.device_type == "gpu" and not SIM and not self.state_params
+                  and os.environ.get("HYBRIDNET_CUDA_GRAPHS", "1") != "0"
+                  and not any(n.op.effects for n in fwd.graph.nodes))
+            ex[3] = "warm" if ok else False
+            return fwd.run(*raw_in)
+        if cg == "warm" or not cg.matches(raw_in):
+            from ..graph.cuda_graph import CaptureError, CapturedRun
+            try:
+                cg = ex[3] = CapturedRun(fwd.run, raw_in, self.n_data)
+            except CaptureError:
+                ex[3] = False
+                return fwd.run(*raw_in)
+        return cg(raw_in)
 
     def _write_states(self, raw_states, ctx):
         for p, r in zip(self.state_params, raw_states):
