@@ -15,7 +15,9 @@ recorded once with CUDA stream capture and launched as one graph afterwards, as 
 * every array allocated during the capture (intermediates, outputs) comes from a private CuPy memory
   pool whose blocks are held for the graph's lifetime, so no other allocation can reuse memory the
   graph writes (the reason a plain capture with CuPy's shared pool would be unsafe);
-* outputs are copied into fresh arrays after each launch: results handed out are never overwritten.
+* outputs are copied into fresh arrays after each launch: results handed out are never overwritten;
+* GEMMs go through ``kernels/cuda/capture_blas.py`` while capturing (CuPy refuses cuBLAS calls on a
+  capturing stream).
 
 Anything in ``run`` that cannot be captured (a host synchronisation, a device allocation outside the
 pool) makes the capture raise ``CaptureError``; the caller falls back to the plain replay for good.
@@ -24,7 +26,7 @@ Nothing here runs under the CUDA simulator.
 __all__ = ["CapturedRun", "CaptureError", "stats"]
 
 # counters for tests and benchmarks: captures made, replays launched, captures that failed
-stats = {"captures": 0, "replays": 0, "failures": 0}
+stats = {"captures": 0, "replays": 0, "failures": 0, "last_failure": None}
 
 
 class CaptureError(RuntimeError):
@@ -62,23 +64,29 @@ class CapturedRun:
         try:
             self.static_in = [cp.array(a, copy=True) if a is not None else None for a in inputs[:n_data]]
             side.synchronize()
+            from ..kernels.cuda.capture_blas import ACTIVE
             with side:
                 side.begin_capture()
+                ACTIVE[0] = True
                 try:
                     outs = run(*self.static_in, *inputs[n_data:])
                 except Exception as e:
+                    ACTIVE[0] = False
                     try:
                         side.end_capture()
                     except Exception:
                         pass
                     raise CaptureError(f"{type(e).__name__}: {e}") from e
+                ACTIVE[0] = False
                 graph = side.end_capture()
-        except CaptureError:
+        except CaptureError as e:
             stats["failures"] += 1
+            stats["last_failure"] = str(e)
             raise
         except Exception as e:       # the driver refused the capture
             stats["failures"] += 1
-            raise CaptureError(f"{type(e).__name__}: {e}") from e
+            stats["last_failure"] = f"{type(e).__name__}: {e}"
+            raise CaptureError(stats["last_failure"]) from e
         finally:
             cp.cuda.set_allocator(prev)
         if hasattr(graph, "upload"):

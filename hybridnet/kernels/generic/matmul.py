@@ -15,6 +15,8 @@ from ..backend import xp_of
 from ..cpu.threading import BLAS_SINGLE_MAX, blas_threads_for
 from . import both, device_scope
 
+_CAPTURE = [False]    # kernels/cuda/capture_blas.ACTIVE (the same list), without importing CUDA code
+
 
 def _out2d(xp, out, shape, dtype, final_shape):
     """``(buffer_to_write, result_to_return)``: a fresh array, a reshaped ``out``, or (for a strided
@@ -40,7 +42,11 @@ def _gemm(xp, a, b, buf, inner):
         else:
             if xp is np and BLAS_SINGLE_MAX:
                 blas_threads_for(buf.size * inner)
-            xp.matmul(a, b, out=buf)
+            if xp is not np and _CAPTURE[0] and a.ndim == 2:
+                from ..cuda.capture_blas import gemm    # CuPy refuses cuBLAS while a graph is captured
+                gemm(a, b, buf)
+            else:
+                xp.matmul(a, b, out=buf)
 
 
 @both("dot")
