@@ -282,7 +282,7 @@ class HybridEntry:
 
     def _graph_run(self, ex, fwd, raw_in):
         """Inference on a GPU with static shapes: the first call runs (and compiles) as usual, the
-        second captures the replay as a CUDA graph (``graph/cuda_graph.py``), later ones launch it.
+        second captures the replay as a CUDA graph (``kernels/cuda/graph_capture.py``), later ones launch it.
         Graphs with state writes or random ops, and anything the capture refuses, keep the plain
         replay. ``HYBRIDNET_CUDA_GRAPHS=0`` turns it off."""
         cg = ex[3]
@@ -298,7 +298,7 @@ class HybridEntry:
             ex[3] = "warm" if ok else False
             return fwd.run(*raw_in)
         if cg == "warm" or not cg.matches(raw_in):
-            from ..graph.cuda_graph import CaptureError, CapturedRun
+            from ..kernels.cuda.graph_capture import CaptureError, CapturedRun
             try:
                 cg = ex[3] = CapturedRun(fwd.run, raw_in, self.n_data)
             except CaptureError:

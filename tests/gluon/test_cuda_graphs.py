@@ -1,12 +1,12 @@
 """Hybridized inference with ``hybridize(static_alloc=True, static_shape=True)`` on a GPU is captured
-once as a CUDA graph and then launched as one graph (``graph/cuda_graph.py``). The results must be the
-plain replay's: new data each call, Parameters updated in place or replaced, outputs never overwritten.
+once as a CUDA graph and then launched as one graph (``kernels/cuda/graph_capture.py``). The results
+must be the plain replay's: new data each call, Parameters updated in place or replaced, outputs never overwritten.
 On the CPU and under the CUDA simulator nothing is captured (asserted too)."""
 import numpy as np
 
 import hybridnet as mx
 from hybridnet import autograd, gluon, nd
-from hybridnet.graph import cuda_graph
+from hybridnet.kernels.cuda import graph_capture as cuda_graph
 from hybridnet.kernels.cuda.launch import SIM
 
 

@@ -1,4 +1,4 @@
-"""GEMMs while a CUDA graph is being captured (``graph/cuda_graph.py``).
+"""GEMMs while a CUDA graph is being captured (``kernels/cuda/graph_capture.py``).
 
 CuPy refuses every cuBLAS call on a capturing stream (its wrappers raise ``NotImplementedError`` in
 ``cublas.setStream``), although cuBLAS itself can be captured. During a capture the 2-D float32 /

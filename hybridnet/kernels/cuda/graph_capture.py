@@ -64,7 +64,7 @@ class CapturedRun:
         try:
             self.static_in = [cp.array(a, copy=True) if a is not None else None for a in inputs[:n_data]]
             side.synchronize()
-            from ..kernels.cuda.capture_blas import ACTIVE
+            from .capture_blas import ACTIVE
             with side:
                 side.begin_capture()
                 ACTIVE[0] = True
