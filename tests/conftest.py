@@ -13,7 +13,9 @@ def _has_real_gpu():
         return False
 
 
-if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _has_real_gpu():
+# HYBRIDNET_TEST_NO_GPU=1: no simulator either, i.e. the view of a CPU-only user (gpu tests drop out)
+if "NUMBA_ENABLE_CUDASIM" not in os.environ and not _has_real_gpu() \
+        and os.environ.get("HYBRIDNET_TEST_NO_GPU") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
 import numpy as np  # noqa: E402

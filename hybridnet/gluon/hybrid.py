@@ -291,8 +291,8 @@ class HybridEntry:
         if cg is None:
             import os
 
-            from ..kernels.cuda.launch import SIM
-            ok = (fwd.device.device_type == "gpu" and not SIM and not self.state_params
+            from ..kernels.backend import is_simulator    # (no CUDA import: CPU-only machines get here)
+            ok = (fwd.device.device_type == "gpu" and not is_simulator() and not self.state_params
                   and os.environ.get("HYBRIDNET_CUDA_GRAPHS", "1") != "0"
                   and not any(n.op.effects for n in fwd.graph.nodes))
             ex[3] = "warm" if ok else False

@@ -99,3 +99,17 @@ def test_resnet20_synthetic_smoke(tmp_path, capsys):
                  "--plot", str(tmp_path / "r.png")])
     out = capsys.readouterr().out
     assert "SYNTHETIC stand-in" in out and (tmp_path / "r.png").exists()
+
+
+def test_main_job_runs_as_a_user_runs_it():
+    """README's main command in a fresh process without the test suite's CUDA simulator: on a machine
+    with no GPU nothing may touch CUDA code (a static hybridized block once imported the CUDA kernels
+    on its inference path and raised DeviceError there; the simulator the tests set hid it)."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "HYBRIDNET_TEST_REAL_GPU")}
+    r = subprocess.run([sys.executable, str(EX / "train_digits.py"), "--epochs", "3"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "test accuracy" in r.stdout.lower(), r.stdout[-2000:]

@@ -6,14 +6,22 @@
 kernel; ``Embedding`` is the GPU ``take`` (its gradient, ``_backward_take``, a scatter-add with atomic
 adds); ``SoftmaxActivation`` the GPU ``softmax`` kernel.
 """
-from ...device import Device
 from ...ops.registry import get_op, register_kernel
 from .. import kernel_for
 from ..generic.indexing import take
 from ..generic.nn_basic import dropout as _dropout, emit_outputs, leaky_relu as _leaky, softmax_activation_with
 from .random import _engine_of
 
-_GPU = Device("gpu", 0)   # kernel_for needs only the device type; arrays carry the real device
+class _GpuType:
+    """What ``kernel_for`` needs of a device: its type (arrays carry the real device). Not a
+    ``Device("gpu", 0)``, which checks for a GPU: importing this module must work without one."""
+    device_type = "gpu"
+
+    def __str__(self):
+        return "gpu"
+
+
+_GPU = _GpuType()
 
 
 def _engine_for(data):
