@@ -15,6 +15,8 @@ than ``'null'`` runs the forward half of ``graph.autodiff.build_grad`` (keeping 
 >>> ex.backward(nd.ones(2)); ex.grad_dict['x'].asnumpy().tolist()
 [2.0, 4.0]
 """
+import numpy as np
+
 from ..device import resolve
 from ..errors import HybridNetError, ShapeError
 from ..graph.ir import Graph
@@ -245,9 +247,18 @@ class Executor:
         return f"<Executor {self._symbol!r} on {self._ctx}>"
 
 
-def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):
+def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None, shared_arg_names=None,
+                shared_exec=None, shared_buffer=None):
     """Infer every shape from ``shapes`` (name -> shape), allocate zeros for arguments, gradients and
-    auxiliary states, and bind."""
+    auxiliary states, and bind.
+
+    Sharing, as MXNet's ``simple_bind`` (bucketing: executors for several sequence lengths over one set
+    of parameters): arguments named in ``shared_arg_names`` use ``shared_exec``'s arrays (and its
+    gradient arrays), which must have the inferred shape and dtype; ``shared_exec``'s auxiliary states
+    are used likewise. Other arguments are taken from ``shared_buffer`` (name -> NDArray) when an array
+    of that name is there and large enough (a view of its first elements), and new ones are added to
+    it. (MXNet 1.9.1 shares nothing unless ``shared_buffer`` is also passed, silently ignoring
+    ``shared_exec``; here ``shared_exec`` is honoured either way, as its documentation says.)"""
     from ..nd import zeros
     ctx = resolve(ctx)
     got, types = infer_graph(symbol, dict(shapes or {}), dict(type_dict or {}), device=ctx)
@@ -257,16 +268,54 @@ def simple_bind(symbol, ctx, grad_req="write", type_dict=None, shapes=None):
     if unknown:
         raise ShapeError(f"simple_bind: cannot infer the shapes of {unknown} from {shapes}; pass them as "
                          f"keyword shapes, e.g. simple_bind(ctx, {unknown[0]}=(...))")
+    shared_names = set(shared_arg_names or ())
+    if shared_names and shared_exec is None:
+        raise HybridNetError("simple_bind: shared_arg_names needs shared_exec (the executor whose arrays "
+                             "are shared)")
+
+    def spec(n):
+        return tuple(got[by_name[n]]), np.dtype(types.get(by_name[n]) or "float32")
 
     def alloc(n):
-        return zeros(got[by_name[n]], ctx=ctx, dtype=types.get(by_name[n]) or "float32")
-    args = {n: alloc(n) for n in arg_names}
+        shape, dt = spec(n)
+        return zeros(shape, ctx=ctx, dtype=dt)
+
+    def shared(n, table, what):
+        a = table.get(n)
+        if a is None:
+            raise HybridNetError(f"simple_bind: shared_exec has no {what} {n!r} to share")
+        shape, dt = spec(n)
+        if tuple(a.shape) != shape or np.dtype(a.dtype) != dt:
+            raise ShapeError(f"simple_bind: shared {what} {n!r} is {a.dtype}{list(a.shape)} in shared_exec "
+                             f"but {dt}{list(shape)} here; share only arrays whose shape does not change "
+                             "(the parameters), not the data")
+        return a
+
+    def from_buffer(n):
+        if shared_buffer is None:
+            return alloc(n)
+        shape, dt = spec(n)
+        a = shared_buffer.get(n)
+        size = int(np.prod(shape, dtype=np.int64))
+        if a is not None and np.dtype(a.dtype) == dt and a.size >= size and a.context == ctx:
+            from ..nd.ndarray import NDArray     # a view of the buffer's first elements (shared memory)
+            return NDArray(a._data.reshape(-1)[:size].reshape(shape), a.context)
+        a = shared_buffer[n] = alloc(n)
+        return a
+
+    args = {n: shared(n, shared_exec.arg_dict, "argument") if n in shared_names else from_buffer(n)
+            for n in arg_names}
     if isinstance(grad_req, str):
         need = {n: grad_req != "null" for n in arg_names}
     elif isinstance(grad_req, dict):
         need = {n: grad_req.get(n, "null") != "null" for n in arg_names}
     else:
         need = {n: r != "null" for n, r in zip(arg_names, grad_req)}
-    grads = {n: alloc(n) for n in arg_names if need[n]}
-    aux = {n: alloc(n) for n in aux_names}
+    grads = {}
+    for n in arg_names:
+        if need[n]:
+            shared_grad = shared_exec.grad_dict.get(n) if n in shared_names else None
+            grads[n] = shared(n, shared_exec.grad_dict, "gradient") if shared_grad is not None else alloc(n)
+    aux = {n: shared(n, shared_exec.aux_dict, "auxiliary state") if shared_exec is not None
+           and n in shared_exec.aux_dict else alloc(n) for n in aux_names}
     return Executor(symbol, ctx, args, grads or None, grad_req, aux or None)

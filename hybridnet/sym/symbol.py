@@ -456,7 +456,7 @@ class Symbol:
     def simple_bind(self, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
                     shared_arg_names=None, shared_exec=None, shared_buffer=None, **kwargs):
         from .executor import simple_bind
-        return simple_bind(self, ctx, grad_req, type_dict, kwargs)
+        return simple_bind(self, ctx, grad_req, type_dict, kwargs, shared_arg_names, shared_exec, shared_buffer)
 
     def eval(self, ctx=None, **kwargs):
         """Bind the given arrays, run forward, return the list of output NDArrays."""
