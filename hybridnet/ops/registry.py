@@ -19,7 +19,10 @@ def defop(name, inputs, infer=None, pattern=None, **fields):
     This is also the public entry for user-defined ops (see ``examples/custom_op.py``): for an
     elementwise op give only ``scalar`` (a Numba-compilable scalar formula) and ``grad`` (written with
     existing ops); ``infer`` and ``pattern`` then default to "same shape" (one input) or NumPy
-    broadcasting (several inputs), and CPU and CUDA kernels are generated from the formula.
+    broadcasting (several inputs), and CPU and CUDA kernels are generated from the formula. For
+    float32 (and float16) arrays the formula's float literals are float32, so it computes in float32 as
+    the built-in ops do; a helper it calls that needs float64 intermediates is marked
+    ``@ops.scalar_helper(float64=True)``.
 
     >>> import math
     >>> from hybridnet import nd, ops
