@@ -3,7 +3,7 @@ import numpy as np
 
 from .errors import DTypeError
 
-__all__ = ["normalize", "DEFAULT", "MX_TYPE_FLAG", "FLAG_TO_DTYPE", "is_float", "dtype_name"]
+__all__ = ["normalize", "DEFAULT", "MX_TYPE_FLAG", "FLAG_TO_DTYPE", "is_float", "dtype_name", "compute_dtype"]
 
 DEFAULT = np.dtype(np.float32)
 
@@ -39,6 +39,17 @@ def normalize(dtype, default=DEFAULT):
     except TypeError:
         pass
     return d
+
+
+_F16 = np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
+
+
+def compute_dtype(dtype):
+    """The dtype kernels compute in for arrays of ``dtype``: float32 for float16 (Numba has no half
+    arithmetic on the CPU; MXNet accumulates float16 in float32 too), else ``dtype`` itself."""
+    dt = np.dtype(dtype)
+    return _F32 if dt == _F16 else dt
 
 
 def is_float(dtype):

@@ -38,6 +38,7 @@ Deliberate differences from MXNet 1.9.1 (gluon-semantics.md 2.6):
 """
 import numpy as np
 
+from ..dtypes import compute_dtype as _compute_dtype_rule
 from ..errors import DTypeError, ShapeError
 from . import api as F
 from .check import op_error
@@ -55,8 +56,7 @@ _OUT_NAMES = ("output", "mean", "var", "new_moving_mean", "new_moving_var", "bat
 def bn_param_dtype(dtype):
     """The dtype of the parameters and statistics for data of ``dtype`` (MXNet's ``AccReal``): float32
     for float16 data, else the data's dtype."""
-    dt = np.dtype(dtype)
-    return np.dtype(np.float32) if dt == np.float16 else dt
+    return _compute_dtype_rule(dtype)
 
 
 def bn_layout(shape, axis):

@@ -28,11 +28,11 @@ import math
 
 import numpy as np
 
+from ...dtypes import compute_dtype
 from ...ops.registry import register_kernel
 
 __all__ = ["RULES", "SPECS", "run_rule"]
 
-_F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 
 
@@ -412,16 +412,12 @@ def _loop(name):
 
 # ---- running a rule on arrays ----------------------------------------------------------------
 
-def _compute_dtype(dt):
-    return _F32 if dt == _F16 else dt
-
-
 def run_rule(name, weight, grad, states, params, out=None):
     """Run rule ``name`` over NumPy arrays: ``states`` updated in place, the new weight (or, for
     ``lamb1``, the update direction) written to ``out`` (a new array when None; may be ``weight``).
     ``params`` are Python numbers, cast to the compute dtype here."""
     dt = weight.dtype
-    ct = _compute_dtype(dt)
+    ct = compute_dtype(dt)
     if out is None:
         out = np.empty(weight.shape, ct if name == "lamb1" else dt)
     # MXNet's op parameters are C floats: rounded to float32 first, then cast to the compute dtype
@@ -520,7 +516,7 @@ def _omb(b, ct=_F32):
 @register_kernel("adam_update", "cpu")
 def adam_update(weight, grad, mean, var, out=None, lr=0.0, beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0,
                 rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("adam", weight, grad, (mean, var),
                     (lr, beta1, _omb(beta1, ct), beta2, _omb(beta2, ct), epsilon, wd, rescale_grad,
                      _f(clip_gradient)), out)
@@ -529,7 +525,7 @@ def adam_update(weight, grad, mean, var, out=None, lr=0.0, beta1=0.9, beta2=0.99
 @register_kernel("_optim_adamw", "cpu")
 def adamw(weight, grad, mean, var, out=None, eta=0.0, lr=1.0, beta1=0.9, beta2=0.999, epsilon=1e-6, wd=0.0,
           rescale_grad=1.0, clip_gradient=-1.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("adamw", weight, grad, (mean, var),
                     (eta, lr, beta1, _omb(beta1, ct), beta2, _omb(beta2, ct), epsilon, wd, rescale_grad,
                      _f(clip_gradient)), out)
@@ -538,7 +534,7 @@ def adamw(weight, grad, mean, var, out=None, eta=0.0, lr=1.0, beta1=0.9, beta2=0
 @register_kernel("rmsprop_update", "cpu")
 def rmsprop_update(weight, grad, n, out=None, lr=0.0, gamma1=0.95, epsilon=1e-8, wd=0.0, rescale_grad=1.0,
                    clip_gradient=-1.0, clip_weights=-1.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("rmsprop", weight, grad, (n,),
                     (lr, gamma1, _omb(gamma1, ct), epsilon, wd, rescale_grad, _f(clip_gradient),
                      _f(clip_weights)), out)
@@ -547,7 +543,7 @@ def rmsprop_update(weight, grad, n, out=None, lr=0.0, gamma1=0.95, epsilon=1e-8,
 @register_kernel("rmspropalex_update", "cpu")
 def rmspropalex_update(weight, grad, n, g, delta, out=None, lr=0.0, gamma1=0.95, gamma2=0.9, epsilon=1e-8,
                        wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("rmspropalex", weight, grad, (n, g, delta),
                     (lr, gamma1, _omb(gamma1, ct), gamma2, epsilon, wd, rescale_grad, _f(clip_gradient),
                      _f(clip_weights)), out)
@@ -573,7 +569,7 @@ def ftml_params(ct, lr, beta1, beta2, epsilon, t, wd, rescale_grad, clip_grad):
 @register_kernel("ftml_update", "cpu")
 def ftml_update(weight, grad, d, v, z, out=None, lr=0.0, beta1=0.6, beta2=0.999, epsilon=1e-8, t=1, wd=0.0,
                 rescale_grad=1.0, clip_grad=-1.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("ftml", weight, grad, (d, v, z),
                     ftml_params(ct, lr, beta1, beta2, epsilon, t, wd, rescale_grad, clip_grad), out)
 
@@ -586,7 +582,7 @@ def signsgd_update(weight, grad, out=None, lr=0.0, wd=0.0, rescale_grad=1.0, cli
 @register_kernel("signum_update", "cpu")
 def signum_update(weight, grad, mom, out=None, lr=0.0, momentum=0.0, wd=0.0, rescale_grad=1.0,
                   clip_gradient=-1.0, wd_lh=0.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("signum", weight, grad, (mom,),
                     (lr, momentum, _omb(momentum, ct), wd, rescale_grad, _f(clip_gradient), wd_lh, 1.0), out)
 
@@ -662,6 +658,6 @@ def adagrad(weight, grad, history, out=None, lr=0.0, wd=0.0, rescale_grad=1.0, c
 @register_kernel("_optim_adadelta", "cpu")
 def adadelta(weight, grad, acc_g, acc_delta, out=None, rho=0.9, epsilon=1e-5, wd=0.0, rescale_grad=1.0,
              clip_gradient=-1.0):
-    ct = _compute_dtype(weight.dtype)
+    ct = compute_dtype(weight.dtype)
     return run_rule("adadelta", weight, grad, (acc_g, acc_delta),
                     (rho, _omb(rho, ct), epsilon, wd, rescale_grad, _f(clip_gradient)), out)

@@ -18,6 +18,7 @@ float16 data is computed in float32. Measured in BENCHMARKS.md "Pooling".
 """
 import numpy as np
 
+from ...dtypes import compute_dtype
 from ...ops.pool import pool_geometry
 from ...ops.registry import get_op, register_kernel
 from ...ops.spec import TensorSpec
@@ -187,14 +188,12 @@ def _planes(a, spatial):
     return a.reshape((-1,) + s3)
 
 
-def _cdt(dtype):
-    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
 
 
 def pooling(data, geo, pool_type="max", p_value=None):
     cl = geo.channels_last
     x = canonical(data, cl)
-    cdt = _cdt(x.dtype)
+    cdt = compute_dtype(x.dtype)
     x = np.ascontiguousarray(x, dtype=cdt)
     N, C = x.shape[0], x.shape[1]
     spatial = x.shape[2:]
@@ -246,7 +245,7 @@ def pooling(data, geo, pool_type="max", p_value=None):
 def backward_pooling(g, geo, shape, pool_type):
     cl = geo.channels_last
     gc = canonical(g, cl)
-    cdt = _cdt(g.dtype)
+    cdt = compute_dtype(g.dtype)
     gc = np.ascontiguousarray(gc, dtype=cdt)
     N, C = gc.shape[0], gc.shape[1]
     spatial = tuple(shape[1:-1]) if cl else tuple(shape[2:])

@@ -21,16 +21,9 @@ import re
 
 import numpy as np
 
+from ...dtypes import compute_dtype
+
 __all__ = ["scalar_source", "gufunc_source", "loop_source", "module_source", "op_ident", "compute_dtype", "literal"]
-
-_F16 = np.dtype(np.float16)
-_F32 = np.dtype(np.float32)
-
-
-def compute_dtype(dtype):
-    dt = np.dtype(dtype)
-    return _F32 if dt == _F16 else dt
-
 
 def op_ident(op):
     """The global name an op's formula has in generated source."""

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ...ops.conv import conv_geom, conv_out_size, deconv_out_size, deconv_pad_adj
+from ...dtypes import compute_dtype
 from ..backend import xp_of
 from . import both, device_scope
 
@@ -165,8 +166,6 @@ def _cf(xp, a, last):
     return xp.moveaxis(a, -1, 1) if last else a
 
 
-def _compute_dtype(dt):
-    return np.dtype(np.float32) if np.dtype(dt) == np.float16 else np.dtype(dt)
 
 
 def _chunk(prims, N, per_sample_bytes):
@@ -204,7 +203,7 @@ def _depthwise(g, C, O, Kp, prims, key):
 def conv_forward(xp, x, w, bias, geom, out=None, prims=PRIMS):
     """Convolution of data ``x`` and weight ``w`` in ``geom``'s layout (see the module docstring)."""
     dt = x.dtype
-    cdt = _compute_dtype(dt)
+    cdt = compute_dtype(dt)
     x = _cf(xp, x, geom.last).astype(cdt, copy=False)
     w = _cf(xp, w, geom.last).astype(cdt, copy=False)
     N, C = x.shape[:2]
@@ -255,7 +254,7 @@ def conv_forward(xp, x, w, bias, geom, out=None, prims=PRIMS):
 def deconv_forward(xp, x, w, bias, geom, pads, adjs, out=None, prims=PRIMS):
     """Transposed convolution of ``x (N, C, *S)`` with ``w (C, F / g, *K)`` (effective pads/adjs)."""
     dt = x.dtype
-    cdt = _compute_dtype(dt)
+    cdt = compute_dtype(dt)
     x = _cf(xp, x, geom.last).astype(cdt, copy=False)
     w = _cf(xp, w, geom.last).astype(cdt, copy=False)
     N, C = x.shape[:2]
@@ -297,7 +296,7 @@ def deconv_forward(xp, x, w, bias, geom, pads, adjs, out=None, prims=PRIMS):
 def conv_weight_grad(xp, x, dy, geom, out=None, prims=PRIMS):
     """``dW`` of ``Convolution(x, W)`` for the output gradient ``dy``, in the weight layout."""
     dt = x.dtype
-    cdt = _compute_dtype(dt)
+    cdt = compute_dtype(dt)
     x = _cf(xp, x, geom.last).astype(cdt, copy=False)
     dy = _cf(xp, dy, geom.last).astype(cdt, copy=False)
     N, C = x.shape[:2]

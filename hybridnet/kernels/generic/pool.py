@@ -12,6 +12,7 @@ import numpy as np
 
 from ...ops.pool import adaptive_out_size, bilinear_out_size, pool_geometry, resample_matrix, upsampling_scales
 from ...ops.registry import get_op
+from ...dtypes import compute_dtype
 from ..backend import xp_of
 from . import both, device_scope
 from .nn_basic import emit_outputs
@@ -56,8 +57,6 @@ def _lowest(dtype):
     return np.finfo(dtype).min
 
 
-def _compute_dtype(dtype):
-    return np.dtype(np.float32) if np.dtype(dtype) == np.float16 else np.dtype(dtype)
 
 
 def _divisor(xp, geo, dtype):
@@ -75,7 +74,7 @@ def pooling(data, *, geo, pool_type, p_value):
     xp = xp_of(data)
     cl = geo.channels_last
     x = canonical(data, cl)
-    cdt = _compute_dtype(x.dtype)
+    cdt = compute_dtype(x.dtype)
     x = x.astype(cdt, copy=False)
     N, C = x.shape[0], x.shape[1]
     spatial = x.shape[2:]
@@ -141,7 +140,7 @@ def pooling_adjoint(g, *, geo, shape, pool_type):
     xp = xp_of(g)
     cl = geo.channels_last
     gc = canonical(g, cl)
-    cdt = _compute_dtype(g.dtype)
+    cdt = compute_dtype(g.dtype)
     gc = gc.astype(cdt, copy=False)
     N, C = gc.shape[0], gc.shape[1]
     spatial = tuple(shape[1:-1]) if cl else tuple(shape[2:])
@@ -203,7 +202,7 @@ def upsampling(*data, out=None, scale=1, num_filter=0, sample_type="nearest", mu
 def separable(x, A, B):
     """``A @ x[n, c] @ B.T`` for every (n, c) of an (N, C, H, W) array (A: (OH, H), B: (OW, W))."""
     xp = xp_of(x)
-    cdt = _compute_dtype(x.dtype)
+    cdt = compute_dtype(x.dtype)
     N, C, H, W = x.shape
     A = xp.asarray(A, dtype=cdt)
     B = xp.asarray(B, dtype=cdt)
