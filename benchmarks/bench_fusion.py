@@ -84,6 +84,9 @@ def run_hybridnet(a):
                                "jit_s": round(jit, 3), "first_call_s": round(first, 3), "max_abs_err": err,
                                "fused_nodes": len(fused),
                                "graph_nodes": len(cf.entry(x).forward.graph.nodes)}
+    # one eager op of each kind: what bounds "fused vs eager" for a compute-bound chain (markdown())
+    out["eager_op"] = {"sigmoid": _times(lambda: nd.sigmoid(x).wait_to_read(), a.repeat),
+                       "mul_scalar": _times(lambda: (x * 1.5).wait_to_read(), a.repeat)}
     # same working set, memory-bound reference: a parallel Numba copy of 4 MiB -> 4 MiB
     import numba
 
@@ -231,6 +234,15 @@ def markdown(res):
                   f"arrays ({d['copy_GBps_median']} / {d['copy_GBps_best']} GB/s)"
                   + (f", {100 * d['kernel_GBps_best'] / dram:.0f}% of STREAM's DRAM copy ({dram} GB/s)." if dram
                      else "."), ""]
+    op = hn.get("eager_op")
+    if op:
+        S, C = op["sigmoid"]["ms_median"], op["mul_scalar"]["ms_median"]
+        e = hn["chains"]["mix"]["eager"]["ms_median"]
+        if S > C:
+            lines += [f"Bound for `mix` (compute-bound): one eager sigmoid takes S = {S:.3f} ms, one eager scalar "
+                      f"multiply (a memory pass) C = {C:.3f} ms. Even if a fused kernel did the 15 cheap ops for free "
+                      f"and each sigmoid at S - C (its pass without the memory traffic), fused could be at most "
+                      f"{e:.3f} / (5 x {S - C:.3f}) = **{e / (5 * (S - C)):.1f}x** eager here.", ""]
     for kind in ("mix", "cheap"):
         h = hn["chains"][kind]
         w = res.get("warm", {}).get(kind, ("?", "?"))

@@ -16,6 +16,10 @@ The step is the standard loop of each framework:
 * PyTorch (eager only): ``opt.zero_grad()``, ``loss_fn(net(x), y).backward()``, ``opt.step()`` with
   ``nn.CrossEntropyLoss()`` (mean over the batch = Gluon's per-sample loss with ``rescale 1/batch``).
 
+* NumPy (``--framework numpy --mode gemms|floor``, no framework): the step hand-written on NumPy
+  arrays, the floor for anything built on NumPy's OpenBLAS. ``gemms`` times only the step's 8 matrix
+  products; a framework's step cannot be faster than that with these GEMMs.
+
 Measured, in this order, in one process:
 
 1. ``first_step_s``: the first training step from the initial weights (JIT compile, trace and graph
@@ -171,10 +175,78 @@ def setup_torch(threads, device="cpu"):
             "version": torch.__version__, "loss": "torch.nn.CrossEntropyLoss"}
 
 
+def setup_numpy(mode):
+    """The floor for any framework that calls NumPy's OpenBLAS, as no framework: the same step written
+    by hand on NumPy arrays. ``gemms``: only the 8 matrix products of a step (3 forward, 3 weight
+    gradients, 2 data gradients; the input's data gradient is not needed), nothing else; ``floor``: the
+    whole step with the least elementwise work NumPy allows (bias, relu, softmax cross-entropy
+    gradient, bias sums, SGD momentum in place). Same data and initial weights as the frameworks, so
+    ``floor``'s losses match theirs."""
+    import numpy as np
+    xs, ys, params, x1 = make_data()
+    P = [a.copy() for wb in params for a in wb]
+    M = [np.zeros_like(a) for a in P]
+    (W1, b1, W2, b2, W3, b3) = P
+    rows = np.arange(BATCH)
+    state = {"i": 0}
+    full = mode == "floor"
+
+    def step():
+        i = state["i"] % N_BATCHES
+        state["i"] += 1
+        x, y = xs[i], ys[i]
+        h1 = x @ W1.T
+        if full:
+            h1 += b1
+            np.maximum(h1, 0, out=h1)
+        h2 = h1 @ W2.T
+        if full:
+            h2 += b2
+            np.maximum(h2, 0, out=h2)
+        o = h2 @ W3.T
+        loss = None
+        if full:
+            o += b3
+            o -= o.max(axis=1, keepdims=True)
+            e = np.exp(o)
+            s = e.sum(axis=1, keepdims=True)
+            loss = np.log(s[:, 0]) - o[rows, y]
+            e /= s
+            e[rows, y] -= 1
+            e *= 1.0 / BATCH              # Gluon's rescale_grad = 1/batch
+        else:
+            e = o
+        g3 = e.T @ h2
+        d2 = e @ W3
+        if full:
+            d2 *= h2 > 0
+        g2 = d2.T @ h1
+        d1 = d2 @ W2
+        if full:
+            d1 *= h1 > 0
+        g1 = d1.T @ x
+        if full:
+            for w, m, g in zip(P, M, (g1, d1.sum(0), g2, d2.sum(0), g3, e.sum(0))):
+                m *= MOMENTUM                # MXNet's sgd_mom_update: m = mom*m - lr*g; w += m
+                m -= LR * g
+                w += m
+        return loss if full else np.zeros(1)
+
+    def infer():
+        h = np.maximum(x1 @ W1.T + b1, 0)
+        h = np.maximum(h @ W2.T + b2, 0)
+        return h @ W3.T + b3
+
+    return {"step": step, "sync": lambda loss: None, "mean": lambda loss: float(np.mean(loss)), "infer": infer,
+            "version": np.__version__, "loss": "hand-written NumPy" if full else "none (GEMMs only)"}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--framework", required=True, choices=("hybridnet", "mxnet", "torch"))
-    p.add_argument("--mode", default="eager", choices=("eager", "hybrid"))
+    p.add_argument("--framework", required=True, choices=("hybridnet", "mxnet", "torch", "numpy"))
+    p.add_argument("--mode", default="eager", choices=("eager", "hybrid", "gemms", "floor"),
+                   help="eager/hybrid for Gluon; numpy: gemms (the step's 8 GEMMs only) or floor (the "
+                        "whole step hand-written on NumPy)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     p.add_argument("--steps", type=int, default=20, help="training steps per timed sample")
@@ -188,10 +260,16 @@ def main():
     a = p.parse_args()
     if a.framework == "torch" and a.mode != "eager":
         p.error("PyTorch runs eager only")
+    if (a.framework == "numpy") != (a.mode in ("gemms", "floor")):
+        p.error("modes gemms/floor are for --framework numpy, which has only those")
     _common.pin_threads(a.threads)
     t0 = time.perf_counter()
-    fw = setup_torch(a.threads, a.device) if a.framework == "torch" else \
-        setup_gluon(a.framework, a.mode, a.hybridize_loss, a.device)
+    if a.framework == "torch":
+        fw = setup_torch(a.threads, a.device)
+    elif a.framework == "numpy":
+        fw = setup_numpy(a.mode)
+    else:
+        fw = setup_gluon(a.framework, a.mode, a.hybridize_loss, a.device)
     setup_s = time.perf_counter() - t0
     step, sync, mean = fw["step"], fw["sync"], fw["mean"]
 

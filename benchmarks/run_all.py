@@ -207,9 +207,13 @@ MLP_CONFIGS = (("hybridnet", "eager"), ("hybridnet", "hybrid"), ("mxnet", "eager
                ("torch", "eager"))
 
 
+# rows of the MLP benchmark only: the step hand-written on NumPy (the floor of OpenBLAS-based frameworks)
+MLP_FLOOR_CONFIGS = (("numpy", "gemms"), ("numpy", "floor"))
+
+
 def bench_mlp(R, fws, rounds, extra=()):
     """Issue 4's Gluon MLP benchmark: every (framework, mode) once per round, interleaved."""
-    per = {c: [] for c in MLP_CONFIGS if c[0] in fws}
+    per = {c: [] for c in MLP_CONFIGS + MLP_FLOOR_CONFIGS if c[0] in fws}
     for _ in range(rounds):
         for fw, mode in per:
             per[(fw, mode)].append(R.run(R.py[fw], "bench_mlp_training.py", "--framework", fw, "--mode", mode,
@@ -446,7 +450,8 @@ def report_mlp(m, a):
     mxh = m.get("mxnet/hybrid", {})
     th = m.get("torch/eager", {})
     rows = []
-    names = {"eager": "eager", "hybrid": "hybridize(static_alloc, static_shape)"}
+    names = {"eager": "eager", "hybrid": "hybridize(static_alloc, static_shape)",
+             "gemms": "the step's 8 GEMMs only (no framework)", "floor": "whole step hand-written (no framework)"}
     for k, r in m.items():
         sps = r["samples_per_s"]
         rows.append([r["framework"], names[r["mode"]] if r["framework"] != "torch" else "eager",
@@ -468,11 +473,18 @@ def report_mlp(m, a):
                 f"**{'met' if ok2 else 'NOT met'}**; batch-1 latency <= MXNet hybridized: {im:.1f} vs "
                 f"{mxh['infer_us']:.1f} µs -> **{'met' if ok3 else 'NOT met'}**; <= PyTorch eager: {im:.1f} vs "
                 f"{th['infer_us']:.1f} µs -> **{'met' if ok4 else 'NOT met'}**."]
+    g = m.get("numpy/gemms")
+    if g and th:
+        c = g["samples_per_s"] / th["samples_per_s"]
+        out += ["", f"Floor: the step's 8 GEMMs alone, back to back on NumPy's OpenBLAS with nothing else, run at "
+                f"{g['samples_per_s']:,.0f} samples/s = {c:.2f}x PyTorch's whole step; no framework built on these "
+                f"GEMMs can be faster than {c:.2f}x PyTorch here (hybridnet hybridized reaches "
+                f"{hh['samples_per_s'] / g['samples_per_s']:.0%} of the GEMMs-only rate)." if hh else ""]
     he = m.get("hybridnet/eager")
     checks = []
     if hh and he:
         checks.append(f"hybridnet hybridized vs eager {_traj_diff(hh['losses'], he['losses']):.2e}")
-    for k in ("mxnet/hybrid", "torch/eager"):
+    for k in ("mxnet/hybrid", "torch/eager", "numpy/floor"):
         if hh and k in m:
             checks.append(f"hybridnet hybridized vs {k.replace('/', ' ')} {_traj_diff(hh['losses'], m[k]['losses']):.2e}")
     n = len((hh or he or {}).get("losses", []))

@@ -17,8 +17,8 @@ def load_kernels(device_type):
     if device_type in _loaded:
         return
     _loaded.add(device_type)
-    from .numba_cache_lock import install
-    install()              # Numba's disk cache written under a lock (several processes compiling)
+    from .numba_cache import install
+    install()              # Numba's disk cache: writes under a lock, stamps covering inlined code
     from . import generic  # noqa: F401  (array-API kernels shared by both devices)
     if device_type == "cpu":
         from . import cpu  # noqa: F401

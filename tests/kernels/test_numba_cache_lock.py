@@ -1,4 +1,4 @@
-"""Numba's disk cache written by two processes at once (kernels/numba_cache_lock.py).
+"""Numba's disk cache written by two processes at once (kernels/numba_cache.py).
 
 Two processes compile different signatures of one ``cache=True`` function; Numba's index/data writes
 are slowed so that their windows overlap the way a real race does (A and B both read the empty
@@ -13,7 +13,7 @@ import textwrap
 CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[1])
-    from hybridnet.kernels.numba_cache_lock import install
+    from hybridnet.kernels.numba_cache import install
     install()
     from numba.core import caching
     cls = caching.IndexDataCacheFile

@@ -70,24 +70,25 @@ def _fn_fp(fn, h, seen):
             h.update(f"{n}={v!r}".encode())
 
 
-_TOOLCHAIN = []
-
-
 def _toolchain_fp():
-    """Digest of the files that shape a fused kernel besides its own source: how formulas are
-    prepared (``formula.py``), the vectorisable math (``cpu/simd.py``) and the code generator. Numba's
-    disk cache does not see changes there, so they are part of the module name."""
-    if not _TOOLCHAIN:
+    """Digest of the files that shape a fused kernel besides its own source: the formula toolchain
+    and the ops' scalar helpers (``numba_cache``) and this code generator. Numba's disk cache
+    does not see changes there, so they are part of the module name."""
+    if not _CODEGEN:
+        from ..numba_cache import toolchain_digest
         here = os.path.dirname(os.path.abspath(__file__))
-        h = hashlib.sha256()
-        for rel in ("../formula.py", "../cpu/simd.py", "codegen.py", "compile.py"):
+        h = hashlib.sha256(toolchain_digest(ops=True))
+        for rel in ("codegen.py", "compile.py"):
             try:
                 with open(os.path.join(here, rel), "rb") as f:
                     h.update(f.read())
             except OSError:
                 h.update(rel.encode())
-        _TOOLCHAIN.append(h.digest())
-    return _TOOLCHAIN[0]
+        _CODEGEN.append(h.digest())
+    return _CODEGEN[0]
+
+
+_CODEGEN = []
 
 
 def _source_hash(src, ops):
