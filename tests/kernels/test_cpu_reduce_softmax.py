@@ -201,7 +201,10 @@ def test_softmax_parallel_and_serial_paths_agree(monkeypatch):
     k = S.softmax_kernel("softmax")
     whole = k(x)                          # parallel kernel
     parts = np.concatenate([k(x[i:i + 50]) for i in range(0, x.shape[0], 50)])   # serial kernel
-    np.testing.assert_array_equal(whole, parts)
+    # Bit-equal when both kernels are compiled in one process (a clean run), but not always when one
+    # of them comes from Numba's disk cache: LLVM then vectorises the row sum with another lane split
+    # (seen: up to 4 ulp on ~8% of the entries; each path is within ~9 ulp of a float64 softmax).
+    np.testing.assert_array_max_ulp(whole, parts, maxulp=8)
 
 
 def test_softmax_edge_rows():

@@ -14,8 +14,8 @@ from hybridnet import graph, nd
 from hybridnet.graph.passes import fuse_elementwise
 from hybridnet.kernels import backend, kernel_for
 from hybridnet.kernels.fusion import fused_kernel
-from hybridnet.kernels.fusion.codegen import gufunc_source, literal, scalar_source
-from hybridnet.kernels.fusion.compile import compile_stats
+from hybridnet.kernels.fusion.codegen import gufunc_source, literal, scalar_source, staged_source, stages
+from hybridnet.kernels.fusion.compile import _is_cheap, compile_stats
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fusion"
 UPDATE = os.environ.get("HYBRIDNET_UPDATE_GOLDENS") == "1"
@@ -39,6 +39,14 @@ def broadcast_attrs(x, row, col):
     return nd.hard_sigmoid(z, alpha=0.3, beta=0.45)
 
 
+def staged_mix(x, y):  # several expensive ops: block-staged CPU loops; values and outputs cross stages
+    a = nd.sigmoid(x) * 1.5
+    b = nd.relu(a)
+    c = nd.exp(b * -0.5) + y
+    d = nd.tanh(c) + a
+    return d, b
+
+
 def _fused_nodes(g):
     return [n for n in g.nodes if getattr(n.op, "fusion", None) is not None]
 
@@ -54,6 +62,7 @@ REFERENCE = {
     "chain_float32": (chain, [(4, 5)], "float32"),
     "two_outputs_float32": (two_outputs, [(4, 5), (4, 5)], "float32"),
     "broadcast_attrs_float16": (broadcast_attrs, [(4, 5), (1, 5), (4, 1)], "float16"),
+    "staged_mix_float32": (staged_mix, [(4, 5), (4, 5)], "float32"),
 }
 
 
@@ -64,6 +73,8 @@ def test_generated_source_matches_golden(name):
     text = f"# {name}: {group!r}\n" + scalar_source(group, dtype)
     if len(group.outputs) > 1:
         text += "\n" + gufunc_source(group, dtype)
+    if len(stages(group, _is_cheap)) > 1:
+        text += "\n" + staged_source(group, dtype, _is_cheap)
     path = GOLDEN / f"{name}.py.txt"
     if UPDATE:
         GOLDEN.mkdir(parents=True, exist_ok=True)
@@ -137,11 +148,39 @@ def test_parallel_loop_above_threshold(rng, fn, dtype, monkeypatch):
     got, want = _run_both(fn, x)
     _check(got, want, dtype, exact=dtype != "float16")
     k = kernel_for(_fused_nodes(fuse_elementwise.run(graph.trace(fn, *x).graph))[0].op, x[0].context)
-    assert (np.dtype(dtype), True) in k._ufuncs             # the prange loop ran
+    assert (np.dtype(dtype), "staged" if k.staged else True) in k._ufuncs   # a prange loop ran
     # out= (contiguous: written directly) on the parallel path
     outs = tuple(np.empty(x[0].shape, dtype) for _ in got)
     k(*[a._data for a in x], out=outs if len(outs) > 1 else outs[0])
     _check(list(outs), want, dtype, exact=dtype != "float16")
+
+
+def test_stages_split_at_each_expensive_op_but_the_first():
+    chain_stages = stages(_group(chain, (4, 5)), _is_cheap)
+    assert chain_stages == [[0, 1, 2, 3, 4, 5, 6, 7], [8]]   # sigmoid .. y*3-1.5 ; sigmoid
+    assert stages(_group(two_outputs, (4, 5), (4, 5)), _is_cheap) == [[0, 1, 2, 3, 4]]   # one tanh
+    assert len(stages(_group(staged_mix, (4, 5), (4, 5)), _is_cheap)) == 3
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "prange"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("fn", [chain, staged_mix], ids=["chain", "staged_mix"])
+def test_staged_loops_equal_unfused(rng, fn, dtype, parallel, monkeypatch):
+    import hybridnet.kernels.fusion.compile as C
+    monkeypatch.setattr(C, "STAGED_MIN_SIZE", 16)
+    monkeypatch.setattr(C, "PARALLEL_MIN_SIZE", 16 if parallel else 1 << 62)
+    n_in = 1 if fn is chain else 2
+    for n in (17, 3 * 4096 + 5):          # one partial block; several blocks and a partial one
+        x = _arrays([(n,)] * n_in, dtype, None, rng)
+        got, want = _run_both(fn, x)
+        _check(got, want, dtype, exact=dtype != "float16")
+        k = kernel_for(_fused_nodes(fuse_elementwise.run(graph.trace(fn, *x).graph))[0].op, x[0].context)
+        assert (np.dtype(dtype), "staged" if parallel else "staged_serial") in k._ufuncs
+        ref = k(*[a._data for a in x])                   # the group's output order (not the graph's)
+        ref = list(ref) if isinstance(ref, tuple) else [ref]
+        outs = tuple(np.full(x[0].shape, np.nan, dtype) for _ in got)     # out= written directly
+        k(*[a._data for a in x], out=outs if len(outs) > 1 else outs[0])
+        _check(list(outs), ref, dtype, exact=True)
 
 
 def test_noncontiguous_inputs_and_out(device, rng):

@@ -4,7 +4,8 @@ CPU: one output -> ``numba.vectorize`` (the raw NumPy ufunc inside the DUFunc, a
 ``kernels/cpu/elementwise.py``), several -> ``numba.guvectorize`` with a ``(),()->(),()`` layout;
 broadcasting and strided inputs are NumPy's ufunc machinery. From ``PARALLEL_MIN_SIZE`` elements with
 C-contiguous same-shape operands (``CHEAP_PARALLEL_MIN_SIZE`` for groups of only ``CHEAP_OPS``: no libm
-call, memory-bound): a generated ``@njit(parallel=True)`` ``prange`` loop. The source is written to
+call, memory-bound): a generated ``@njit(parallel=True)`` ``prange`` loop; below it the same loop
+serial. Groups with several expensive ops run block-staged loops instead (``codegen.staged_source``). The source is written to
 ``<cache dir>/fusion/hnfused_<hash>.py`` (cache dir: ``$HYBRIDNET_CACHE_DIR`` or ``~/.cache/hybridnet``)
 and imported from there, so Numba's disk cache
 (``cache=True``) works: a later process loads the machine code instead of compiling (~10x faster
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..cpu.threading import CHEAP_PARALLEL_MIN_SIZE, PARALLEL_MIN_SIZE
 from ..formula import prepare
-from .codegen import compute_dtype, module_source, op_ident, scalar_source
+from .codegen import compute_dtype, module_source, op_ident, scalar_source, stages
 
 __all__ = ["CpuFusedKernel", "GpuFusedKernel", "cache_dir", "compile_stats"]
 
@@ -152,21 +153,27 @@ def build_cpu(group, dtype, parallel):
     """For arrays of ``dtype`` (float16: float32 arrays in and out): ``parallel=False`` -> the NumPy
     ufunc (one output) or gufunc (several) computing ``group`` (any strides, broadcasting);
     ``True`` -> ``fused_loop(*flat_ins, *flat_outs)``, an ``@njit(parallel=True)`` ``prange`` loop over
-    C-contiguous same-shape operands; ``"serial"`` -> ``fused_loop_serial``, the same loop serial.
+    C-contiguous same-shape operands; ``"serial"`` -> ``fused_loop_serial``, the same loop serial;
+    ``"staged"`` / ``"staged_serial"`` -> ``fused_staged(_serial)``, the block-staged loops
+    (``codegen.staged_source``) for groups with several expensive ops.
     (Numba's ``vectorize(target="parallel")`` measured 20x slower than the serial ufunc here on 1M
     float32, the ``prange`` loop 3x faster; and the ufunc of a long chain with transcendentals ~14x
     slower than the serial loop: see BENCHMARKS.md "Fusion".)"""
     import time
 
     import numba
+
+    from ..numba_cache import install
+    install()                     # idempotent; fused kernels may be built before any load_kernels
     t0 = time.perf_counter()
     dt = np.dtype(dtype)
     cdt = compute_dtype(dt)
-    src = module_source(group, dt)
+    src = module_source(group, dt, cheap=_is_cheap)
     ops = [op for op, _, _ in group.steps]
     globs = {op_ident(op): _cpu_formula(op, cdt) for op in ops}
     globs["CT"] = numba.from_dtype(cdt)
     globs["prange"] = numba.prange
+    globs["np"] = np
     mod, cacheable = _load_module(src, ops, globs)
     t = numba.from_dtype(cdt)
     n_out = len(group.outputs)
@@ -175,10 +182,10 @@ def build_cpu(group, dtype, parallel):
             mod.fused_nb = numba.njit(inline="always", error_model="numpy")(mod.fused)
         flat = t[::1]      # compiled here (eager signature), so compile_stats counts it
         sig = numba.void(*([flat] * (group.n_in + n_out)))
-        if parallel == "serial":
-            f = numba.njit(sig, cache=cacheable, error_model="numpy")(mod.fused_loop_serial)
-        else:
-            f = numba.njit(sig, parallel=True, cache=cacheable, error_model="numpy")(mod.fused_loop)
+        fn = {"serial": "fused_loop_serial", "staged": "fused_staged",
+              "staged_serial": "fused_staged_serial"}.get(parallel, "fused_loop")
+        f = numba.njit(sig, parallel=parallel in (True, "staged"), cache=cacheable,
+                       error_model="numpy")(getattr(mod, fn))
     elif n_out == 1:
         uf = numba.vectorize([t(*([t] * group.n_in))], cache=cacheable, nopython=True)(mod.fused)
         f = getattr(uf, "ufunc", uf)
@@ -206,6 +213,16 @@ CHEAP_OPS = frozenset("""
     zeros_like""".split())
 
 
+def _is_cheap(op):
+    return op.name in CHEAP_OPS
+
+
+# Groups with more than one expensive (non-``CHEAP_OPS``) op run the block-staged loops from this many
+# elements (``codegen.staged_source``). Measured on the `mix` chain (5 sigmoids, one core): chain loop vs
+# staged 0.3 vs 0.4 us at 4 elements, equal at 16, 0.6 vs 0.5 at 64, 2.5 vs 1.5 at 256, 351 vs 234 at
+# 64 Ki; below ~32 the block buffers' allocation costs more than the staging saves.
+STAGED_MIN_SIZE = int(os.environ.get("HYBRIDNET_FUSED_STAGED_MIN_SIZE", 32))
+
 # Contiguous same-shape operands from this many elements run the generated serial loop instead of
 # the ufunc: measured faster at every size from 4 elements (a chain with 5 sigmoids: 0.36 vs 0.73 us at
 # 4, 28 vs 387 us at 4096; BENCHMARKS.md "Fusion").
@@ -221,6 +238,7 @@ class CpuFusedKernel:
         self._ufuncs = {}
         self.__name__ = "cpu_fused"
         self.cheap = all(op.name in CHEAP_OPS for op, _, _ in group.steps)
+        self.staged = len(stages(group, _is_cheap)) > 1
 
     def parallel_min_size(self):
         """Elements from which the ``prange`` loop runs (read at call time: tests patch the constants)."""
@@ -239,7 +257,10 @@ class CpuFusedKernel:
         x0 = xs[0]
         if x0.size >= SERIAL_LOOP_MIN_SIZE and x0.flags.c_contiguous and \
                 all(x.shape == x0.shape and x.flags.c_contiguous for x in xs):
-            return self._loop(xs, dt, out, multi, True if x0.size >= self.parallel_min_size() else "serial")
+            par = x0.size >= self.parallel_min_size()
+            if self.staged and x0.size >= STAGED_MIN_SIZE:
+                return self._loop(xs, dt, out, multi, "staged" if par else "staged_serial")
+            return self._loop(xs, dt, out, multi, True if par else "serial")
         uf = self.ufunc(dt, False)
         outs = None if out is None else (tuple(out) if multi else (out,))
         direct = (dt != _F16 and outs is not None
