@@ -33,6 +33,8 @@ and ``src/operator/nn/ctc_loss-inl.h``):
   by the ``_backward_ctc_loss`` op (alpha/beta recursions in log space); second-order gradients
   through CTC are not implemented and raise ``AutogradError``.
 """
+import math
+
 import numpy as np
 
 from . import api as F
@@ -105,7 +107,7 @@ def _sparse_shapes(op, args, dshape, lshape, axis, keepdims):
                        f"label shape {tuple(lshape)} does not match the data shape {tuple(dshape)} with axis "
                        f"{axis} removed ({rshape} or {kshape})", "give one class index per position of the "
                        "other axes")
-    if dshape[ax] == 0 and int(np.prod(rshape, dtype=np.int64)) > 0:
+    if dshape[ax] == 0 and int(math.prod(rshape)) > 0:
         raise op_error(op, args, ShapeError, f"data has no classes (axis {axis} has size 0)",
                        "give data at least one class")
     return ax, kshape, (kshape if keepdims else rshape) or (1,)
@@ -143,7 +145,7 @@ def _bsparse_infer(ograd, data, label, axis=-1, keepdims=False):
     _check_float(_bsparse, args, data)
     _check_index(_bsparse, args, label)
     _, _, oshape = _sparse_shapes(_bsparse, args, data.shape, label.shape, axis, keepdims)
-    if int(np.prod(ograd.shape, dtype=np.int64)) != int(np.prod(oshape, dtype=np.int64)):
+    if int(math.prod(ograd.shape)) != int(math.prod(oshape)):
         raise op_error(_bsparse, args, ShapeError, f"ograd shape {tuple(ograd.shape)} does not match the loss "
                        f"shape {oshape}", "pass the gradient of _softmax_ce_sparse's output")
     if ograd.dtype != data.dtype:

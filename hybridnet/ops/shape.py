@@ -5,6 +5,7 @@ truth: inference rules, gradients and the kernels in ``kernels/generic/shape.py`
 Gradients are written with registry ops; the two scatters that cannot be composed (``slice`` and
 ``diag`` of rank >= 2) use the private ops ``_slice_backward`` and ``_diag_backward``.
 """
+import math
 import numbers
 
 import numpy as np
@@ -75,14 +76,14 @@ def _reshape_codes(op, x, src, tgt, reverse=False):
         else:
             raise bad(f"invalid code {c}")
         j += 1
-    total = int(np.prod(x.shape, dtype=np.int64))
+    total = int(math.prod(x.shape))
     if infer_at >= 0:
-        rest = int(np.prod(out, dtype=np.int64))
+        rest = int(math.prod(out))
         if rest == 0 or total % rest:
             raise bad("the -1 dim cannot be inferred")
         out[infer_at] = total // rest
-    if int(np.prod(out, dtype=np.int64)) != total:
-        raise bad(f"sizes differ ({total} vs {int(np.prod(out, dtype=np.int64))})")
+    if int(math.prod(out)) != total:
+        raise bad(f"sizes differ ({total} vs {int(math.prod(out))})")
     return out
 
 
@@ -149,7 +150,7 @@ def _shape(x):
 
 
 def _size(shape):
-    return int(np.prod(shape, dtype=np.int64))
+    return int(math.prod(shape))
 
 
 def _reshape_to(g, shape):

@@ -265,7 +265,8 @@ def _geometry(shape, axis):
 def _labels(label, n, count):
     lab = np.asarray(label)
     lab = lab.astype(np.int64) if lab.dtype != np.int64 else lab
-    return np.clip(lab.reshape(count), 0, max(n - 1, 0))
+    lab = lab.reshape(count)
+    return np.minimum(np.maximum(lab, 0), max(n - 1, 0))    # np.clip's Python wrapper costs ~7 us
 
 
 def sparse_ce_forward(data, label, axis=-1):
