@@ -32,6 +32,7 @@ def prepare(fn, jit, _cache=None, math_module=None, float_type=None):
         _cache = {}
     if getattr(fn, "_hn_float64", False):     # @scalar_helper(float64=True): computes in float64
         float_type = None
+        math_module = getattr(math_module, "_hn_float64", math_module)   # and with float64 math
     code = fn.__code__
     names = [n for n in code.co_names
              if getattr(fn.__globals__.get(n), "_hn_scalar_helper", False)]

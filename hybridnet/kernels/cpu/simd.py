@@ -14,8 +14,9 @@ strict order 75 vs NumPy 47; exp of 256K floats: ``exp32`` 133 vs NumPy's SIMD `
 - ``vmax(a, b)`` / ``vmin(a, b)``: ``llvm.maximum``/``llvm.minimum`` for floats (NaN propagates, as
   ``np.max``), which LLVM vectorises as a reduction; plain compare-select for integers.
 - ``fma(a, b, c)``: ``llvm.fma``, ``a * b + c`` rounded once.
-- ``tanh32(x)`` / ``log32(x)``: float32 Cephes-style ``tanh`` (<= 1.31 ulp) and ``log`` (<= 0.82 ulp),
-  branch-free (``f2i``/``i2f`` bitcasts for the exponent); ``cpu_math()`` puts them in formulas.
+- ``tanh32(x)`` / ``log32(x)`` / ``log1p32(x)`` / ``erf32(x)``: float32 ``tanh`` (<= 1.31 ulp), ``log``
+  (<= 0.82 ulp), ``log1p`` (<= 1.5 ulp), ``erf`` (<= 1.04 ulp), branch-free (``f2i``/``i2f`` bitcasts for
+  the exponent); ``cpu_math(np.float32)`` puts them in float32 formulas.
 - ``exp32(x)`` / ``exp64(x)`` / ``fexp(x)`` (either, by type): Cephes-style ``exp`` with a polynomial
   (for float32, Horner steps as explicit ``fma``) and the ``2**n`` scale built from exponent bits, branch-free.
   ``+-inf``, NaN and subnormal results are exact cases; error <= 1 ulp against a correctly rounded
@@ -247,6 +248,44 @@ def helpers():
         r = NAN32 if x < ZERO32 else r
         return x if (x != x or x == INF32) else r
 
+    # float32 log1p = log(u) + (x - (u - 1)) / u, u = 1 + x rounded: the second term corrects u's
+    # rounding to first order (Goldberg's log(u) * x / (u - 1) measured 2.3 ulp); x where u == 1
+    # (tiny x); u == 0 or +inf: log(u) alone. <= 1.5 ulp, tested.
+    @njit(inline="always")
+    def log1p32(x):
+        u = x + ONE32
+        c = (x - (u - ONE32)) / u
+        c = ZERO32 if (u == ZERO32 or u == INF32) else c
+        r = log32(u) + c
+        return x if u == ONE32 else r
+
+    # float32 erf: |x| < 1: x + x Q(x*x) (Q: degree-6 fit of erf(x)/x - 1 in x*x); 1 <= |x| < 3.92:
+    # sign(x) (1 - exp(R(|x| - 1))) (R: degree-9 fit of log(erfc), centred at 1 so the float32 Horner
+    # steps do not cancel where erfc is largest); beyond, +-1. Fitted with NumPy least squares
+    # against math.erf/erfc in float64 (the script is in tests/kernels/test_cpu_vector_math.py's
+    # docstring). <= 1.04 ulp, tested.
+    E0, E1, E2, E3, E4, E5, E6 = (f4(0.12837916612625122), f4(-0.3761262595653534), f4(0.1128358244895935),
+                                  f4(-0.026853691786527634), f4(0.0051880995742976665),
+                                  f4(-0.0008008193108253181), f4(7.847262168070301e-05))
+    R0, R1, R2, R3, R4, R5, R6, R7, R8, R9 = (
+        f4(-1.8496055603027344), f4(-2.638967990875244), f4(-0.8431021571159363), f4(-0.04158579558134079),
+        f4(0.010096658021211624), f4(-0.0020736006554216146), f4(0.00033164158230647445),
+        f4(-3.6839122913079336e-05), f4(2.3423056063620606e-06), f4(-5.307067496573836e-08))
+    ERF_ONE_AT = f4(3.92)
+
+    @njit(inline="always")
+    def erf32(x):
+        a = abs(x)
+        s = x * x
+        small = fma(x, fma(fma(fma(fma(fma(fma(E6, s, E5), s, E4), s, E3), s, E2), s, E1), s, E0), x)
+        u = a - ONE32
+        q = fma(fma(fma(fma(fma(fma(fma(fma(fma(R9, u, R8), u, R7), u, R6), u, R5), u, R4), u, R3), u, R2), u,
+                    R1), u, R0)
+        big = ONE32 - exp32(q)
+        big = ONE32 if a >= ERF_ONE_AT else big
+        big = big if x >= ZERO32 else -big
+        return small if a < ONE32 else big                # NaN: a < 1 is false, exp32(NaN) is NaN
+
     def fexp(x):           # typed by the overload below; Python fallback for completeness
         return np.exp(x)
 
@@ -256,7 +295,7 @@ def helpers():
             return lambda x: exp32(x)
         if x == types.float64:
             return lambda x: exp64(x)
-        return None
+        return lambda x: math.exp(x)              # integers etc.: libm, as math.exp would
 
     def radd(a, b):
         return a + b
@@ -312,7 +351,8 @@ def helpers():
         return lambda v: False
 
     h = _NS["h"] = SimpleNamespace(radd=radd, rmul=rmul, vmax=vmax, vmin=vmin, exp32=exp32, exp64=exp64,
-                                   fexp=fexp, isnan=isnan, fma=fma, tanh32=tanh32, log32=log32)
+                                   fexp=fexp, isnan=isnan, fma=fma, tanh32=tanh32, log32=log32,
+                                   log1p32=log1p32, erf32=erf32)
     return h
 
 
@@ -348,40 +388,30 @@ def fast_exp(x, out=None):
     return out
 
 
-def cpu_math():
-    """A stand-in for ``math`` in CPU scalar formulas: everything is ``math``'s, except ``exp``
-    (``exp32``/``exp64`` for float32/float64 arguments: vectorisable, <= 1 ulp), and ``tanh`` and
-    ``log`` (``tanh32``/``log32`` for float32; libm's scalar functions otherwise). libm's calls keep
-    a loop scalar: on 1 Mi float32, tanh 20.5 -> 0.70 ms and log 4.2 -> 0.56 ms (one core)."""
-    m = _NS.get("math")
+def cpu_math(float_type=None):
+    """A stand-in for ``math`` in CPU scalar formulas: everything is ``math``'s, except
+
+    - ``float_type=np.float32`` (formulas compiled for float32/float16 data): ``exp``, ``tanh``, ``log``,
+      ``log1p`` and ``erf`` are ``exp32``, ``tanh32``, ``log32``, ``log1p32`` and ``erf32``, inlined into
+      the formula (libm's calls keep a loop scalar: on 1 Mi float32, tanh 20.5 -> 0.70 ms, log 4.2 ->
+      0.56 ms, erf 13.6 -> 1.1 ms on one core);
+    - otherwise ``exp`` is ``exp32``/``exp64`` by argument type (``math.exp`` for other types), the rest
+      libm's.
+
+    (An ``@overload`` stand-in is compiled as a separate function, which LLVM did not inline for the
+    larger ``erf32``: the loop stayed scalar at 13.6 ms; hence the direct helpers for float32.)"""
+    key = "math32" if float_type is np.float32 else "math"
+    m = _NS.get(key)
     if m is not None:
         return m
     import types as pytypes
-
-    from numba import types
-    from numba.extending import overload
     h = helpers()
-
-    def by_type(name, f32, f64):
-        """A stand-in for ``math.<name>`` typed by its argument: ``f32`` / ``f64`` (None: libm)."""
-        libm = getattr(math, name)
-
-        def f(x):
-            return libm(x)
-
-        @overload(f)
-        def _f(x):
-            if x == types.float32 and f32 is not None:
-                return lambda x: f32(x)
-            if x == types.float64 and f64 is not None:
-                return lambda x: f64(x)
-            return lambda x: libm(x)
-        return f
-
     m = pytypes.ModuleType("hybridnet_cpu_math")
     m.__dict__.update({k: v for k, v in vars(math).items() if not k.startswith("__")})
-    m.exp = by_type("exp", h.exp32, h.exp64)
-    m.tanh = by_type("tanh", h.tanh32, None)
-    m.log = by_type("log", h.log32, None)
-    _NS["math"] = m
+    if key == "math32":
+        m.exp, m.tanh, m.log, m.log1p, m.erf = h.exp32, h.tanh32, h.log32, h.log1p32, h.erf32
+        m._hn_float64 = cpu_math()      # for @scalar_helper(float64=True) helpers (formula.prepare)
+    else:
+        m.exp = h.fexp                  # exp32 / exp64 by argument type, libm for others
+    _NS[key] = m
     return m

@@ -116,7 +116,7 @@ def _cpu_formula(op, cdt):
         jit = numba.njit(inline="always", error_model="numpy")   # no zero-division branches: vectorisable
         from ..cpu.elementwise import float_type_for
         from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
-        f = _CPU_FORMULAS[key] = (jit(prepare(op.scalar, jit, math_module=cpu_math(),
+        f = _CPU_FORMULAS[key] = (jit(prepare(op.scalar, jit, math_module=cpu_math(float_type_for(cdt)),
                                               float_type=float_type_for(cdt))), op.scalar)
     return f[0]
 
@@ -201,7 +201,7 @@ def build_cpu(group, dtype, parallel):
 # Ops with no libm call in their formula: a group of only these is memory-bound, and goes parallel from
 # CHEAP_PARALLEL_MIN_SIZE elements instead of PARALLEL_MIN_SIZE (kernels/cpu/threading.py).
 CHEAP_OPS = frozenset("""
-    BlockGrad _copy _div_scalar _equal _equal_scalar _greater _greater_equal _greater_equal_scalar
+    Activation_relu BlockGrad _copy _div_scalar _equal _equal_scalar _greater _greater_equal _greater_equal_scalar
     _greater_scalar _lesser _lesser_equal _lesser_equal_scalar _lesser_scalar _logical_and
     _logical_and_scalar _logical_or _logical_or_scalar _logical_xor _logical_xor_scalar _maximum
     _maximum_scalar _minimum _minimum_scalar _minus_scalar _mul_scalar _not_equal _not_equal_scalar
