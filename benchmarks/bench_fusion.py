@@ -239,10 +239,10 @@ def markdown(res):
         S, C = op["sigmoid"]["ms_median"], op["mul_scalar"]["ms_median"]
         e = hn["chains"]["mix"]["eager"]["ms_median"]
         lines += [f"Ceiling for `mix` (compute-bound): an eager sigmoid takes S = {S:.3f} ms and an eager scalar "
-                  f"multiply C = {C:.3f} ms (eager elementwise kernels run one thread). A fused kernel computing its 5 "
-                  f"sigmoids at the eager kernel's per-element cost on both cores, with the 15 cheap ops free, takes "
-                  f"5 x S / 2 = {5 * S / 2:.3f} ms: at most **{e / (5 * S / 2):.1f}x** eager. More needs a cheaper "
-                  "sigmoid, which eager shares.", ""]
+                  f"multiply C = {C:.3f} ms (eager ops with an expensive formula use both cores from 64 Ki "
+                  f"elements). A fused kernel computing its 5 sigmoids at the eager kernel's cost, with the 15 "
+                  f"cheap ops free, takes 5 x S = {5 * S:.3f} ms: at most **{e / (5 * S):.1f}x** eager. More "
+                  "needs a cheaper sigmoid, which eager shares.", ""]
     for kind in ("mix", "cheap"):
         h = hn["chains"][kind]
         w = res.get("warm", {}).get(kind, ("?", "?"))
