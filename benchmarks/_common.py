@@ -32,15 +32,21 @@ def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
-def bench(fn, repeat, number=1, warmup=1):
-    """Run ``fn`` ``warmup`` times, then ``repeat`` samples of ``number`` calls; seconds per call."""
+def bench(fn, repeat, number=1, warmup=1, sync=None):
+    """Run ``fn`` ``warmup`` times, then ``repeat`` samples of ``number`` calls; seconds per call.
+    ``sync`` (a GPU stream synchronisation): called after the warm-up and inside each sample's timing,
+    after its calls, so a sample is the wall time of the work, not of its queueing."""
     for _ in range(warmup):
         fn()
+    if sync is not None:
+        sync()
     samples = []
     for _ in range(repeat):
         t = time.perf_counter()
         for _ in range(number):
             fn()
+        if sync is not None:
+            sync()
         samples.append((time.perf_counter() - t) / number)
     return samples
 

@@ -17,21 +17,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
 from bench_fusion import chain  # noqa: E402
 
 
 def timed(fn, sync, repeat, inner):
-    for _ in range(3):
-        fn()
-    sync()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        sync()
-        ts.append((time.perf_counter() - t) / inner * 1e3)
-    return round(statistics.median(ts), 4)
+    """Median ms per call over ``repeat`` device-synchronised samples of ``inner`` calls."""
+    return round(statistics.median(_common.bench(fn, repeat, inner, warmup=3, sync=sync)) * 1e3, 4)
 
 
 def main():

@@ -11,22 +11,15 @@ import io
 import os
 import pstats
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
 import bench_mlp_training as B  # noqa: E402
 
 
 def profile(label, fn, n, top):
     import cupy as cp
-    for _ in range(20):
-        fn()
-    cp.cuda.get_current_stream().synchronize()
-    t = time.perf_counter()
-    for _ in range(n):
-        fn()
-    cp.cuda.get_current_stream().synchronize()
-    per = (time.perf_counter() - t) / n * 1e6
+    per = _common.bench(fn, 1, n, warmup=20, sync=cp.cuda.get_current_stream().synchronize)[0] * 1e6
     pr = cProfile.Profile()
     pr.enable()
     for _ in range(n):

@@ -1,14 +1,22 @@
 """Preparing an op's ``scalar`` formula for compilation: helpers marked with ``scalar_helper`` that
 the formula calls are compiled with the same ``jit`` (CPU ``njit`` or CUDA device function), and, on
-the CPU, ``math`` is swapped for a module whose ``exp`` is the vectorisable polynomial of
-``kernels/cpu/simd.py`` (<= 1 ulp; the pip llvmlite has no SVML, so ``math.exp`` would be scalar libm
-and keep every loop that calls it from vectorising)."""
+the CPU, ``math`` is swapped for a module of vectorisable functions (``kernels/cpu/simd.cpu_math``;
+the pip llvmlite has no SVML, so ``math.exp`` would be scalar libm and keep every loop that calls it
+from vectorising). ``float_type_for`` is the one rule for the literals' type, used by every generator."""
 import math as _math
 import types
 
 import numpy as np
 
-__all__ = ["prepare"]
+from ..dtypes import compute_dtype
+
+__all__ = ["prepare", "float_type_for"]
+
+
+def float_type_for(dtype):
+    """The ``float_type`` for formulas compiled for arrays of ``dtype``: ``np.float32`` when they
+    compute in float32 (float32 and float16 arrays), ``None`` (Python floats, i.e. float64) otherwise."""
+    return np.float32 if compute_dtype(dtype) == np.float32 else None
 
 
 def _float_consts(code, ft):

@@ -7,7 +7,8 @@ in float32 and rounded on store (Numba cannot do half arithmetic on the CPU).
 """
 import numpy as np
 
-from ..formula import prepare
+from ...dtypes import compute_dtype
+from ..formula import float_type_for, prepare
 from .threading import UFUNC_PARALLEL_MIN_SIZE as PARALLEL_MIN_SIZE   # see threading.py
 
 __all__ = ["make_elementwise_kernel", "build_ufunc"]
@@ -35,12 +36,6 @@ def build_ufunc(fn, n_args, dtype, parallel, out_dtype=None):
     # Numba wraps the compiled loop in a DUFunc whose Python __call__ costs ~1 us; the raw NumPy
     # ufunc inside has exactly the one loop we compiled (measured: 1.7 us -> 0.56 us per call).
     return getattr(uf, "ufunc", uf)
-
-
-def float_type_for(dtype):
-    """Float literals of a formula take the compute dtype for float32 (and float16, computed in
-    float32): ``np.float32``; ``None`` (Python floats, i.e. float64) otherwise."""
-    return np.float32 if np.dtype(dtype) in (_F32, _F16) else None
 
 
 def _cacheable(fn):
@@ -118,7 +113,7 @@ def make_elementwise_kernel(op):
     if sattrs:
         def general(*xs, out=None, **attrs):
             dt = xs[0].dtype
-            cdt = _F32 if dt == _F16 else dt
+            cdt = compute_dtype(dt)
             extra = [cdt.type(dt.type(attrs[a])) for a in sattrs]   # legacy: scalar -> array dtype first
             big = xs[0].size >= PARALLEL_MIN_SIZE
             if out is not None and not out.flags.c_contiguous:

@@ -188,8 +188,6 @@ def _planes(a, spatial):
     return a.reshape((-1,) + s3)
 
 
-
-
 def pooling(data, geo, pool_type="max", p_value=None):
     cl = geo.channels_last
     x = canonical(data, cl)

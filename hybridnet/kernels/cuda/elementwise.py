@@ -25,13 +25,12 @@ import types
 import numpy as np
 
 from ..backend import xp_of
-from ..formula import prepare
+from ...dtypes import compute_dtype
+from ..formula import float_type_for, prepare
 from . import launch as L
 
 __all__ = ["make_elementwise_kernel"]
 
-_F16 = np.dtype(np.float16)
-_F32 = np.dtype(np.float32)
 
 
 # ---- simulator math: IEEE results instead of Python exceptions --------------------------------------
@@ -266,8 +265,8 @@ def make_elementwise_kernel(op):
         key = (dt, ndim, flat)
         k = cache.get(key)
         if k is None:
-            cdt = _F32 if dt == _F16 else dt
-            ft = np.float32 if cdt == _F32 else None
+            cdt = compute_dtype(dt)
+            ft = float_type_for(cdt)
             if ft not in dev:
                 dev[ft] = device_formula(op.scalar, ft)
             k = cache[key] = build_kernel(dev[ft], n_in, n_s, ndim, flat, cdt, dt)
@@ -284,7 +283,7 @@ def make_elementwise_kernel(op):
             n = out.size
             if n == 0:
                 return out
-            cdt = _F32 if dt == _F16 else dt
+            cdt = compute_dtype(dt)
             extra = [cdt.type(dt.type(attrs[a])) for a in sattrs]
             flat = (out.flags.c_contiguous
                     and all(x.shape == shape and x.flags.c_contiguous for x in xs))

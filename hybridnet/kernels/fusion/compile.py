@@ -30,7 +30,7 @@ import types
 import numpy as np
 
 from ..cpu.threading import CHEAP_PARALLEL_MIN_SIZE, PARALLEL_MIN_SIZE
-from ..formula import prepare
+from ..formula import float_type_for, prepare
 from .codegen import compute_dtype, module_source, op_ident, scalar_source, stages
 
 __all__ = ["CpuFusedKernel", "GpuFusedKernel", "cache_dir", "compile_stats"]
@@ -114,7 +114,6 @@ def _cpu_formula(op, cdt):
     if f is None:
         import numba
         jit = numba.njit(inline="always", error_model="numpy")   # no zero-division branches: vectorisable
-        from ..cpu.elementwise import float_type_for
         from ..cpu.simd import cpu_math   # the same vectorisable exp as the unfused CPU ufuncs
         f = _CPU_FORMULAS[key] = (jit(prepare(op.scalar, jit, math_module=cpu_math(float_type_for(cdt)),
                                               float_type=float_type_for(cdt))), op.scalar)
@@ -315,7 +314,7 @@ def build_gpu(group, dtype, ndim, flat):
     cdt = compute_dtype(dt)
     src = scalar_source(group, dt)
     g = {"math": __import__("math")}
-    ft = np.float32 if cdt == np.dtype(np.float32) else None
+    ft = float_type_for(cdt)
     for op, _, _ in group.steps:
         f = _GPU_FORMULAS.get((id(op.scalar), ft))
         if f is None:

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from ...ops.conv import conv_geom, conv_out_size, deconv_out_size, deconv_pad_adj
 from ...dtypes import compute_dtype
+from ...ops.conv import conv_geom, conv_out_size, deconv_out_size, deconv_pad_adj
 from ..backend import xp_of
 from . import both, device_scope
 
@@ -164,8 +164,6 @@ def _mm(xp, a, b, out=None):
 def _cf(xp, a, last):
     """Channels-first view of a channels-last array (data or weight: axis -1 -> 1)."""
     return xp.moveaxis(a, -1, 1) if last else a
-
-
 
 
 def _chunk(prims, N, per_sample_bytes):

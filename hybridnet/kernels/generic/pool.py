@@ -10,9 +10,9 @@
 """
 import numpy as np
 
+from ...dtypes import compute_dtype
 from ...ops.pool import adaptive_out_size, bilinear_out_size, pool_geometry, resample_matrix, upsampling_scales
 from ...ops.registry import get_op
-from ...dtypes import compute_dtype
 from ..backend import xp_of
 from . import both, device_scope
 from .nn_basic import emit_outputs
@@ -55,8 +55,6 @@ def channels_last_index(idx, N, C, S):
 
 def _lowest(dtype):
     return np.finfo(dtype).min
-
-
 
 
 def _divisor(xp, geo, dtype):
